@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { modelCommand } from './commands/model-info.js';
+import { scoreCommand } from './commands/score.js';
+import { serveCommand } from './commands/serve.js';
+
+/**
+ * The churn-scorer command line. Each command lives in its own file under commands/ and is only wired here;
+ * later issues add run, replay and demo the same way.
+ */
+export function buildProgram(): Command {
+  const program = new Command('churn-scorer')
+    .description('Churn scoring: HTTP side-port, JSON-lines scoring, model inspection')
+    .showHelpAfterError()
+    .exitOverride();
+  program.addCommand(serveCommand());
+  program.addCommand(scoreCommand());
+  program.addCommand(modelCommand());
+  return program;
+}

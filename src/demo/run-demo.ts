@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, Message } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { AvroDecoder } from '../serde/avro-decoder.js';
+import { AvroEncoder } from '../serde/avro-encoder.js';
+import type { ChurnPrediction, CustomerEvent } from '../serde/avro-records.js';
+import { CachedSchemaRegistryClient } from '../serde/cached-schema-registry.js';
+import { HttpSchemaRegistryClient } from '../serde/http-schema-registry.js';
+import { churnPredictionSchema, customerEventSchema } from '../serde/schema-files.js';
+import { customerEvent, type TelcoCustomer } from './telco-events.js';
+import type { ScoredCustomer } from './demo-summary.js';
+
+export interface DemoRunResult {
+  produced: number;
+  scored: ScoredCustomer[];
+  duplicates: number;
+  /** first event sent -> last prediction received */
+  elapsedMs: number;
+  produceMs: number;
+}
+
+export interface DemoProgress {
+  produced(count: number): void;
+  received(count: number): void;
+}
+
+/**
+ * The demo's client side, as the company's systems would be: produces the customers as
+ * CustomerEvents (Avro via the registry) and reads the predictions back with a
+ * read_committed consumer, counting only this run's event ids.
+ */
+export async function produceAndCollect(options: {
+  kafka: Kafka;
+  config: Config;
+  customers: readonly TelcoCustomer[];
+  timeoutMs: number;
+  logger: Logger;
+  progress: DemoProgress;
+}): Promise<DemoRunResult> {
+  const { kafka, config, customers, progress } = options;
+  const runId = `demo-${randomUUID().slice(0, 8)}`;
+  const registry = new CachedSchemaRegistryClient(
+    new HttpSchemaRegistryClient({
+      url: config.registry.url,
+      username: config.registry.username ?? undefined,
+      password: config.registry.password ?? undefined,
+    }),
+  );
+  const encoder = await AvroEncoder.create<CustomerEvent>({
+    registry,
+    subject: `${config.topics.customers}-value`,
+    schema: customerEventSchema(),
+    autoRegister: true,
+  });
+  const decoder = new AvroDecoder<ChurnPrediction>({ registry, readerType: churnPredictionSchema().type });
+
+  // Read predictions from the current end, so earlier runs' predictions are not counted.
+  const admin = kafka.admin();
+  await admin.connect();
+  const startOffsets = await admin.fetchTopicOffsets(config.topics.predictions);
+  await admin.disconnect();
+
+  const eventTimes = new Map<string, number>();
+  const scored = new Map<string, ScoredCustomer>();
+  let duplicates = 0;
+  let lastReceived = 0;
+  let finish: () => void = () => undefined;
+  const allIn = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+
+  const consumer = kafka.consumer({ groupId: `churn-scorer.${runId}`, readUncommitted: false, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [config.topics.predictions], fromBeginning: false });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const now = Date.now();
+      for (const record of batch.messages) {
+        const prediction = await decoder.decode(record.value);
+        const eventTime = eventTimes.get(prediction.event_id);
+        if (eventTime === undefined) continue; // not this run's
+        if (scored.has(prediction.event_id)) {
+          duplicates++;
+          continue;
+        }
+        scored.set(prediction.event_id, {
+          customerid: prediction.customerid,
+          probability: prediction.churn_probability,
+          churn: prediction.churn,
+          latencyMs: now - eventTime,
+        });
+      }
+      lastReceived = now;
+      progress.received(scored.size);
+      if (scored.size === customers.length) finish();
+    },
+  });
+  for (const o of startOffsets) consumer.seek({ topic: config.topics.predictions, partition: o.partition, offset: o.high });
+
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  const started = Date.now();
+  try {
+    const CHUNK = 500;
+    for (let i = 0; i < customers.length; i += CHUNK) {
+      const messages: Message[] = [];
+      for (const customer of customers.slice(i, i + CHUNK)) {
+        const eventId = `${runId}-${eventTimes.size}`;
+        const eventTime = Date.now();
+        eventTimes.set(eventId, eventTime);
+        messages.push({
+          key: customer.customerid,
+          value: encoder.encode(customerEvent(customer, eventId, eventTime)),
+          timestamp: String(eventTime),
+        });
+      }
+      await producer.send({ topic: config.topics.customers, messages, acks: -1 });
+      progress.produced(eventTimes.size);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  const produceMs = Date.now() - started;
+
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
+  });
+  const outcome = await Promise.race([allIn.then(() => 'done' as const), timedOut]);
+  clearTimeout(timer);
+  await consumer.disconnect();
+  if (outcome === 'timeout') {
+    throw new Error(
+      `timed out after ${options.timeoutMs / 1000} s: ${scored.size} of ${customers.length} predictions received`,
+    );
+  }
+  return { produced: customers.length, scored: [...scored.values()], duplicates, elapsedMs: lastReceived - started, produceMs };
+}

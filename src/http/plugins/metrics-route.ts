@@ -1,0 +1,26 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Registry } from 'prom-client';
+
+export interface MetricsRouteOptions {
+  registry: Registry;
+}
+
+/** GET /metrics: Prometheus text exposition of the registry handed to the server. */
+export const metricsRoute: FastifyPluginAsync<MetricsRouteOptions> = async (app, { registry }) => {
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['observability'],
+        summary: 'Prometheus metrics (text exposition format)',
+        response: {
+          200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+        },
+      },
+    },
+    async (_request, reply) => {
+      const text = await registry.metrics();
+      return reply.type(registry.contentType).send(text);
+    },
+  );
+};

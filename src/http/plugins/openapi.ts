@@ -1,0 +1,49 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+
+export interface OpenApiOptions {
+  title: string;
+  /** Version of the API document; we use the package version. */
+  version: string;
+  modelVersion: string;
+}
+
+/**
+ * OpenAPI 3 document at /openapi.json and Swagger UI at /docs, generated from the routes' TypeBox schemas.
+ * Wrapped with fastify-plugin because @fastify/swagger collects routes with an onRoute hook that must see the
+ * routes registered next to it, so it has to live in the root scope (before the route plugins).
+ */
+const openApiPlugin: FastifyPluginAsync<OpenApiOptions> = async (app, options) => {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: options.title,
+        version: options.version,
+        description:
+          `Churn scoring side-port (model version ${options.modelVersion}). Every client error is a 4xx JSON ` +
+          '{error, message, fields:[{field, message}]} naming the offending field.',
+      },
+      tags: [
+        { name: 'predict', description: 'Score customers' },
+        { name: 'model', description: 'The loaded model artifact' },
+        { name: 'health', description: 'Probes' },
+        { name: 'observability', description: 'Metrics' },
+      ],
+    },
+    // Shared schemas keep their $id as their components.schemas name ("Customer", "Prediction", ...).
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, (_request, reply) => {
+    reply.send(app.swagger());
+  });
+
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+};
+
+export const openApi = fp(openApiPlugin, { name: 'churn-openapi' });

@@ -1,0 +1,123 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ValidationRules } from '../../contract/customer.js';
+import type { ChurnModel } from '../../model/index.js';
+import type { OutcomeCounters } from '../../observability/prediction-metrics.js';
+import { BODY_FIELD, httpError, type FieldProblem, type HttpError } from '../error-body.js';
+import { batchFieldErrors, predictCustomer } from '../predict-customer.js';
+import { CLIENT_ERROR_RESPONSES, SCHEMA_IDS, ref, type BatchItem } from '../schemas.js';
+
+export interface PredictRoutesOptions {
+  model: ChurnModel;
+  rules: ValidationRules;
+  batchMax: number;
+  outcomes: OutcomeCounters;
+}
+
+/** POST /predict and POST /predict/batch. The body is judged by the shared contract (predictCustomer). */
+export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (app, options) => {
+  const { model, rules, batchMax, outcomes } = options;
+  const modelVersion = model.meta.version;
+
+  app.post(
+    '/predict',
+    {
+      schema: {
+        tags: ['predict'],
+        summary: 'Churn probability of one customer',
+        description: 'Body: one customer (the 19 features; raw Telco spellings accepted; extra fields ignored).',
+        body: ref(SCHEMA_IDS.customer),
+        response: { 200: ref(SCHEMA_IDS.prediction), ...CLIENT_ERROR_RESPONSES },
+      },
+    },
+    (request, reply) => {
+      const result = predictCustomer(request.body, rules, model);
+      if (!result.ok) {
+        const failure = customerError(result.errors);
+        reply.code(400).send(failure.body);
+        return;
+      }
+      (result.churn ? outcomes.churn : outcomes.no_churn).inc();
+      reply.send({
+        churn_probability: result.churn_probability,
+        churn: result.churn,
+        model_version: modelVersion,
+        warnings: result.warnings,
+      });
+    },
+  );
+
+  app.post(
+    '/predict/batch',
+    {
+      schema: {
+        tags: ['predict'],
+        summary: `Churn probabilities of 1 to ${batchMax} customers, in request order`,
+        description:
+          'All or nothing: if any customer is invalid the answer is 400 naming every problem as ' +
+          'customers[<index>].<field>, and no customer is scored.',
+        body: ref(SCHEMA_IDS.batchRequest),
+        response: { 200: ref(SCHEMA_IDS.batchResponse), ...CLIENT_ERROR_RESPONSES },
+      },
+    },
+    (request, reply) => {
+      const customers = batchCustomers(request.body, batchMax);
+      if (!Array.isArray(customers)) {
+        reply.code(400).send(customers.body);
+        return;
+      }
+      const predictions: BatchItem[] = new Array(customers.length);
+      let problems: FieldProblem[] | undefined;
+      for (let i = 0; i < customers.length; i++) {
+        const result = predictCustomer(customers[i], rules, model);
+        if (!result.ok) {
+          (problems ??= []).push(...batchFieldErrors(i, result.errors));
+          continue;
+        }
+        predictions[i] = { churn_probability: result.churn_probability, churn: result.churn, warnings: [...result.warnings] };
+      }
+      if (problems !== undefined) {
+        const failure = httpError(400, 'invalid_customer', `${countCustomers(problems)} of ${customers.length} customers are invalid`, problems);
+        reply.code(400).send(failure.body);
+        return;
+      }
+      let churned = 0;
+      for (const p of predictions) if (p.churn) churned++;
+      if (churned > 0) outcomes.churn.inc(churned);
+      if (predictions.length - churned > 0) outcomes.no_churn.inc(predictions.length - churned);
+      reply.send({ model_version: modelVersion, predictions });
+    },
+  );
+};
+
+function customerError(errors: readonly FieldProblem[]): HttpError {
+  const only = errors.length === 1 ? errors[0] : undefined;
+  if (only !== undefined && only.field === BODY_FIELD) {
+    return httpError(400, 'invalid_body', 'Request body must be a JSON object (a customer)', [...errors]);
+  }
+  return httpError(400, 'invalid_customer', `Invalid customer: ${errors.map((e) => e.field).join(', ')}`, [...errors]);
+}
+
+/** The customers array of a batch body, or the error that explains why there is none. */
+function batchCustomers(body: unknown, batchMax: number): unknown[] | HttpError {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return httpError(400, 'invalid_body', 'Request body must be a JSON object {"customers": [...]}', [
+      { field: BODY_FIELD, message: 'must be a JSON object with a "customers" array' },
+    ]);
+  }
+  const customers = (body as { customers?: unknown }).customers;
+  if (!Array.isArray(customers)) {
+    return httpError(400, 'invalid_batch', 'customers must be an array of customers', [
+      { field: 'customers', message: customers === undefined ? 'is required' : 'must be an array' },
+    ]);
+  }
+  if (customers.length === 0 || customers.length > batchMax) {
+    return httpError(400, 'invalid_batch', `customers must hold 1 to ${batchMax} customers, got ${customers.length}`, [
+      { field: 'customers', message: `must hold 1 to ${batchMax} customers, got ${customers.length}` },
+    ]);
+  }
+  return customers;
+}
+
+function countCustomers(problems: readonly FieldProblem[]): number {
+  return new Set(problems.map((p) => /^customers\[(\d+)\]/.exec(p.field)?.[1])).size;
+}

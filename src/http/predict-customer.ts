@@ -1,0 +1,49 @@
+import {
+  NUMERIC_FEATURES,
+  validateCustomer,
+  type FieldError,
+  type ValidationRules,
+} from '../contract/customer.js';
+import type { ChurnModel } from '../model/index.js';
+
+export type CustomerPrediction =
+  | { ok: true; churn_probability: number; churn: boolean; warnings: readonly string[] }
+  | { ok: false; errors: readonly FieldError[] };
+
+/**
+ * Validate with the shared contract, then score: the one decision used by /predict, /predict/batch and the
+ * `score` command. Pure (no I/O), so the HTTP handlers and the CLI only add transport.
+ */
+export function predictCustomer(input: unknown, rules: ValidationRules, model: ChurnModel): CustomerPrediction {
+  const validated = validateCustomer(input, rules);
+  if (!validated.ok) return validated;
+  const probability = model.score(validated.customer);
+  // Valid but astronomically large numbers (e.g. tenure 1e308 with totalcharges 1e308) can overflow w.x to
+  // Inf - Inf = NaN. That is the client's input, not our failure: answer 4xx naming the numbers involved.
+  if (Number.isNaN(probability)) return { ok: false, errors: unscorableNumbers(validated.customer, model) };
+  return {
+    ok: true,
+    churn_probability: probability,
+    churn: model.isChurn(probability),
+    warnings: validated.warnings,
+  };
+}
+
+function unscorableNumbers(customer: Record<string, unknown>, model: ChurnModel): FieldError[] {
+  const ranges = model.meta.numeric_ranges ?? {};
+  const message = 'too large to score (the weighted sum overflows); expected a value near the training range';
+  const named = NUMERIC_FEATURES.filter((field) => {
+    const value = customer[field] as number;
+    const max = ranges[field]?.max;
+    return max === undefined ? value > 1e15 : value > max;
+  }).map((field) => ({ field, message: `${message}${ranges[field] ? ` (max seen ${ranges[field]?.max})` : ''}` }));
+  return named.length > 0 ? named : [{ field: '(body)', message }];
+}
+
+/** Prefixes each field of a batch item's errors with its position: "tenure" -> "customers[3].tenure". */
+export function batchFieldErrors(index: number, errors: readonly FieldError[]): FieldError[] {
+  return errors.map((e) => ({
+    field: e.field === '(body)' ? `customers[${index}]` : `customers[${index}].${e.field}`,
+    message: e.message,
+  }));
+}

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import { pinoLogCreator } from './log-bridge.js';
+
+/** The connection part of the config (config.kafka); structural so tests can pass plain objects. */
+export interface KafkaConnectionSettings {
+  brokers: readonly string[];
+  clientId: string;
+  ssl: {
+    enabled: boolean;
+    caFile?: string | null | undefined;
+    certFile?: string | null | undefined;
+    keyFile?: string | null | undefined;
+    rejectUnauthorized: boolean;
+  };
+  sasl: null | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+/** Builds the kafkajs client. TLS files are read here, once, so a wrong path fails at start-up. */
+export function createKafka(settings: KafkaConnectionSettings, logger: Logger): Kafka {
+  const config: KafkaConfig = {
+    clientId: settings.clientId,
+    brokers: [...settings.brokers],
+    connectionTimeout: settings.connectionTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    logCreator: pinoLogCreator(logger),
+    retry: { initialRetryTime: 100, retries: 8 },
+  };
+  const tls = tlsOptions(settings.ssl);
+  if (tls !== undefined) config.ssl = tls;
+  if (settings.sasl !== null) config.sasl = saslOptions(settings.sasl);
+  return new Kafka(config);
+}
+
+/** What the start-up log may say about the connection: never credentials. */
+export function describeConnection(settings: KafkaConnectionSettings): Record<string, unknown> {
+  return {
+    brokers: settings.brokers,
+    clientId: settings.clientId,
+    tls: settings.ssl.enabled,
+    sasl: settings.sasl === null ? 'none' : settings.sasl.mechanism,
+  };
+}
+
+function tlsOptions(ssl: KafkaConnectionSettings['ssl']): ConnectionOptions | true | undefined {
+  if (!ssl.enabled) return undefined;
+  const options: ConnectionOptions = { rejectUnauthorized: ssl.rejectUnauthorized };
+  if (ssl.caFile) options.ca = [readTlsFile(ssl.caFile, 'kafka.ssl.caFile')];
+  if (ssl.certFile) options.cert = readTlsFile(ssl.certFile, 'kafka.ssl.certFile');
+  if (ssl.keyFile) options.key = readTlsFile(ssl.keyFile, 'kafka.ssl.keyFile');
+  return options;
+}
+
+function readTlsFile(path: string, key: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`${key}: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function saslOptions(sasl: NonNullable<KafkaConnectionSettings['sasl']>): SASLOptions {
+  const { mechanism, username, password } = sasl;
+  switch (mechanism) {
+    case 'plain':
+      return { mechanism, username, password };
+    case 'scram-sha-256':
+      return { mechanism, username, password };
+    case 'scram-sha-512':
+      return { mechanism, username, password };
+  }
+}

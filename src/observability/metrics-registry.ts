@@ -1,0 +1,51 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type { Registry } from 'prom-client';
+
+export interface MetricsRegistryOptions {
+  /** Collect prom-client's process metrics (CPU, memory, event loop lag, GC). On by default. */
+  processMetrics?: boolean;
+}
+
+/**
+ * A fresh registry per process (never prom-client's global one) so the HTTP side-port, the stream worker and
+ * tests each register into the object they were handed, and two servers in one test process do not collide.
+ */
+export function createMetricsRegistry(options: MetricsRegistryOptions = {}): Registry {
+  const registry = new Registry();
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/*
+ * The helpers below are idempotent per registry: the HTTP server and the stream worker may both ask for the
+ * prediction counter of the same registry and must get the same instrument (prom-client throws on a second
+ * registration of a name).
+ */
+
+export function counterIn<L extends string>(
+  registry: Registry,
+  config: { name: string; help: string; labelNames: readonly L[] },
+): Counter<L> {
+  const existing = registry.getSingleMetric(config.name);
+  if (existing instanceof Counter) return existing as Counter<L>;
+  return new Counter<L>({ ...config, registers: [registry] });
+}
+
+export function gaugeIn<L extends string>(
+  registry: Registry,
+  config: { name: string; help: string; labelNames: readonly L[] },
+): Gauge<L> {
+  const existing = registry.getSingleMetric(config.name);
+  if (existing instanceof Gauge) return existing as Gauge<L>;
+  return new Gauge<L>({ ...config, registers: [registry] });
+}
+
+export function histogramIn<L extends string>(
+  registry: Registry,
+  config: { name: string; help: string; labelNames: readonly L[]; buckets: number[] },
+): Histogram<L> {
+  const existing = registry.getSingleMetric(config.name);
+  if (existing instanceof Histogram) return existing as Histogram<L>;
+  return new Histogram<L>({ ...config, registers: [registry] });
+}

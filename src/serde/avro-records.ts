@@ -1,0 +1,45 @@
+/**
+ * TypeScript shapes of the records in schemas/*.avsc, as the codec decodes them
+ * (timestamp-millis fields stay numbers of epoch milliseconds; avsc does not map
+ * them to Date because no logical type implementation is registered).
+ */
+export interface CustomerEvent {
+  customerid: string;
+  event_id: string;
+  event_time: number;
+  gender: string;
+  seniorcitizen: number;
+  partner: string;
+  dependents: string;
+  tenure: number;
+  phoneservice: string;
+  multiplelines: string;
+  internetservice: string;
+  onlinesecurity: string;
+  onlinebackup: string;
+  deviceprotection: string;
+  techsupport: string;
+  streamingtv: string;
+  streamingmovies: string;
+  contract: string;
+  paperlessbilling: string;
+  paymentmethod: string;
+  monthlycharges: number;
+  totalcharges: number;
+}
+
+export interface ChurnPrediction {
+  customerid: string;
+  event_id: string;
+  churn_probability: number;
+  churn: boolean;
+  threshold: number;
+  model_name: string;
+  model_version: string;
+  replay: boolean;
+  scored_at: number;
+  source_topic: string;
+  source_partition: number;
+  source_offset: number;
+  warnings: string[];
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+
+/**
+ * The repository's schemas/ directory, found from this module's location so it
+ * works whatever the cwd: src/serde/ (tsx, vitest) and dist/serde/ (built) are
+ * both two levels below the repository root.
+ */
+export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+
+export const CUSTOMER_EVENT_SCHEMA_FILE = 'customer-event.avsc';
+export const CHURN_PREDICTION_SCHEMA_FILE = 'churn-prediction.avsc';
+
+export interface AvroSchemaFile {
+  /** absolute path of the .avsc file */
+  path: string;
+  /** full name, e.g. "churn.CustomerEvent" */
+  fullName: string;
+  /** compact JSON text, as sent to the registry */
+  text: string;
+  type: avro.Type;
+}
+
+export class SchemaFileError extends Error {
+  override readonly name = 'SchemaFileError';
+  constructor(
+    readonly path: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${path}: ${reason}`, options);
+  }
+}
+
+/** Reads and parses one .avsc file (synchronously: start-up only). */
+export function loadSchemaFile(fileName: string, dir: string = SCHEMAS_DIR): AvroSchemaFile {
+  const path = join(dir, fileName);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (cause) {
+    throw new SchemaFileError(path, `cannot read schema JSON: ${(cause as Error).message}`, { cause });
+  }
+  return parseSchema(json, path);
+}
+
+/** Parses an Avro schema given as JSON text or a parsed object. */
+export function parseSchema(schema: unknown, origin = '<inline schema>'): AvroSchemaFile {
+  let json: unknown = schema;
+  try {
+    if (typeof schema === 'string') json = JSON.parse(schema) as unknown;
+  } catch (cause) {
+    throw new SchemaFileError(origin, `not JSON: ${(cause as Error).message}`, { cause });
+  }
+  let type: avro.Type;
+  try {
+    type = avro.Type.forSchema(json as avro.Schema);
+  } catch (cause) {
+    throw new SchemaFileError(origin, `not a valid Avro schema: ${(cause as Error).message}`, { cause });
+  }
+  return { path: origin, fullName: type.name ?? type.typeName, text: JSON.stringify(json), type };
+}
+
+export function customerEventSchema(dir?: string): AvroSchemaFile {
+  return loadSchemaFile(CUSTOMER_EVENT_SCHEMA_FILE, dir);
+}
+
+export function churnPredictionSchema(dir?: string): AvroSchemaFile {
+  return loadSchemaFile(CHURN_PREDICTION_SCHEMA_FILE, dir);
+}

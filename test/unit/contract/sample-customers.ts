@@ -1,0 +1,42 @@
+// Raw Telco spellings, as a client copying a CSV row would send them (first row of the data set).
+export const RAW_CUSTOMER = {
+  customerid: '7590-VHVEG',
+  gender: 'Female',
+  seniorcitizen: 0,
+  partner: 'Yes',
+  dependents: 'No',
+  tenure: 1,
+  phoneservice: 'No',
+  multiplelines: 'No phone service',
+  internetservice: 'DSL',
+  onlinesecurity: 'No',
+  onlinebackup: 'Yes',
+  deviceprotection: 'No',
+  techsupport: 'No',
+  streamingtv: 'No',
+  streamingmovies: 'No',
+  contract: 'Month-to-month',
+  paperlessbilling: 'Yes',
+  paymentmethod: 'Electronic check',
+  monthlycharges: 29.85,
+  totalcharges: 29.85,
+} as const;
+
+/** Categories of the Telco data after the notes' normalization, as model.json lists them. */
+export const TELCO_CATEGORIES = {
+  gender: ['female', 'male'],
+  partner: ['no', 'yes'],
+  dependents: ['no', 'yes'],
+  phoneservice: ['no', 'yes'],
+  multiplelines: ['no', 'no_phone_service', 'yes'],
+  internetservice: ['dsl', 'fiber_optic', 'no'],
+  onlinesecurity: ['no', 'no_internet_service', 'yes'],
+  onlinebackup: ['no', 'no_internet_service', 'yes'],
+  deviceprotection: ['no', 'no_internet_service', 'yes'],
+  techsupport: ['no', 'no_internet_service', 'yes'],
+  streamingtv: ['no', 'no_internet_service', 'yes'],
+  streamingmovies: ['no', 'no_internet_service', 'yes'],
+  contract: ['month-to-month', 'one_year', 'two_year'],
+  paperlessbilling: ['no', 'yes'],
+  paymentmethod: ['bank_transfer_(automatic)', 'credit_card_(automatic)', 'electronic_check', 'mailed_check'],
+} as const;

@@ -1,0 +1,1 @@
+"""Training and export of the course's churn model (ML Zoomcamp module 5)."""

@@ -1,0 +1,107 @@
+"""The model card (README.md of the artifact), rendered from the same numbers that go into model.json."""
+
+from __future__ import annotations
+
+
+def _top_coefficients(model: dict, n: int, reverse: bool) -> list[tuple[str, float]]:
+    pairs = list(zip(model["features"], model["coefficients"]))
+    return sorted(pairs, key=lambda p: p[1], reverse=reverse)[:n]
+
+
+def render(model: dict, examples: dict, blank_totalcharges: int) -> str:
+    m = model["metrics"]
+    t = model["training"]
+    d = model["data"]
+    version = model["version"]
+    rising = "\n".join(f"| `{f}` | {c:+.4f} |" for f, c in _top_coefficients(model, 5, reverse=True))
+    falling = "\n".join(f"| `{f}` | {c:+.4f} |" for f, c in _top_coefficients(model, 5, reverse=False))
+    example_rows = "\n".join(
+        f"| {e['name']} | {e['customer'].get('customerid', '(none)')} | {e['customer']['contract']} | "
+        f"{e['customer']['tenure']} | {e['churn_probability']:.4f} | {str(e['churn']).lower()} |"
+        for e in examples["examples"]
+    )
+    return f"""# Model card: churn {version}
+
+Logistic-regression churn model of the ML Zoomcamp course (module 5, "Deploying Machine Learning Models"),
+trained exactly as the course notes train it, and exported in a portable form for the TypeScript scorer.
+
+## Intended use
+- Scores how likely a telco customer is to cancel (churn), as the course's churn service does, so a marketing
+  service can decide whom to send a retention offer. Output: `churn_probability` in [0, 1] and
+  `churn = churn_probability >= {model['threshold']}`.
+- A teaching/demo model for the churn-scorer stream and HTTP side-port. It is not validated for decisions about
+  real people; a threshold of {model['threshold']} is the course's choice, not a tuned operating point.
+
+## Data
+- `{d['file']}`: IBM's public sample data set "Telco Customer Churn" ({d['rows']} customers, one row each), the
+  copy used by ML Zoomcamp. sha256 `{d['sha256']}`. See `data/README.md`.
+- Split as the notes do: `train_test_split(df, test_size={t['test_size']}, random_state={t['random_state']})` ->
+  {m['n_full_train']} full-train customers (fit) and {m['n_test']} test customers (metrics, parity fixture).
+
+## Training procedure
+1. Column names lower-cased, spaces -> `_`; every string column's values lower-cased, spaces -> `_`.
+2. `totalcharges` -> number with `errors='coerce'`, the {blank_totalcharges} blank values filled with 0; `churn` = (`churn == 'yes'`).
+3. Features: numerical {', '.join(model['preprocessing']['numerical'])}; the 16 categorical columns of the notes.
+   `seniorcitizen` is an integer 0/1 in the data, so DictVectorizer keeps it as one numeric feature.
+4. `{model['estimator']}` fitted on the full-train records (`to_dict(orient='records')`).
+   Solver {t['solver']}, {t['n_iter']} iterations.
+
+Versions: Python {t['python_version']}, scikit-learn {t['sklearn_version']}, scipy {t['scipy_version']},
+numpy {t['numpy_version']}, pandas {t['pandas_version']} (all pinned by `training/uv.lock`). scikit-learn 1.3.2 is
+kept on purpose: from 1.4 on, the same code stops lbfgs at a different point and no longer reproduces the notes'
+numbers.
+
+## Metrics (test split, {m['n_test']} customers)
+| metric | value |
+| --- | --- |
+| ROC AUC | {m['test_roc_auc']:.6f} |
+| accuracy at threshold {model['threshold']} | {m['test_accuracy_at_threshold']:.6f} |
+| churn rate | {m['test_churn_rate']:.6f} |
+
+## The notes' example customers
+| example | customerid | contract | tenure | churn_probability | churn |
+| --- | --- | --- | --- | --- | --- |
+{example_rows}
+
+(`examples.json` holds them with full precision.)
+
+## What drives the score
+Largest positive coefficients (raise churn probability):
+
+| feature | coefficient |
+| --- | --- |
+{rising}
+
+Largest negative coefficients:
+
+| feature | coefficient |
+| --- | --- |
+{falling}
+
+Numeric features are not scaled (as in the notes), so `tenure`, `monthlycharges` and `totalcharges` coefficients
+are per unit and not comparable in size with the one-hot ones.
+
+## Limitations and bias
+- The data is a single, small, fictional sample from one telco; scores do not transfer to other companies,
+  markets or time periods, and probabilities are not calibrated for them.
+- `gender` and `seniorcitizen` (an age proxy) are model inputs, as in the course. Using such attributes for
+  offers or pricing may be unfair or unlawful; check coefficients and outcomes per group before any real use.
+- One train/test split, no cross-validated choice of C here (the course chose C=1.0); the test AUC has sampling noise.
+- Category values never seen in training get all-zero one-hot columns (DictVectorizer's behaviour), so such a
+  customer is scored as if that field were absent; the scorer reports this as a warning.
+
+## Files
+- `model.json`: format `{model['format']}`: feature names in DictVectorizer order, coefficients, intercept,
+  threshold, preprocessing rules, categories and numeric ranges seen in training, metrics, versions, data hash.
+- `model.bin`: the pickled scikit-learn Pipeline, as the notes do (load only with the locked environment;
+  never unpickle files you do not trust).
+- `parity.jsonl`: all {m['n_test']} test customers with the CSV's raw spellings, the normalized features and
+  sklearn's `predict_proba`, for the scorer's parity tests.
+- `examples.json`: the notes' two customers with their sklearn probabilities.
+
+## How to regenerate and verify
+- `npm run train` (runs `scripts/train.sh`: installs the pinned uv and the locked environment, then
+  `training/train.py --version {version}`). The same lock, data and creation time give byte-identical files.
+- `bash scripts/uv.sh run --frozen --project training python training/train.py --version {version} --check`
+  retrains in a temporary directory and compares every file byte for byte with this folder.
+"""
