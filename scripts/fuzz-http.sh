@@ -80,14 +80,16 @@ seed_args=()
 if [ -n "${FUZZ_SEED:-}" ]; then seed_args=(--seed "$FUZZ_SEED"); fi
 
 status=0
-timeout --signal=INT --kill-after=10 "$timeout_s" \
-  "$venv/bin/schemathesis" run "$base_url/openapi.json" \
+# Run from .stack/fuzz: schemathesis keeps a .schemathesis/ cache in its working directory, which must not
+# land in the repository root.
+(cd "$log_dir" && timeout --signal=INT --kill-after=10 "$timeout_s" \
+  "$repo_root/$venv/bin/schemathesis" run "$base_url/openapi.json" \
   --checks all --exclude-checks positive_data_acceptance \
   --max-examples "$max_examples" \
   --request-timeout 10 \
   --workers 1 \
-  --report junit --report-dir "$log_dir" \
-  "${seed_args[@]}" || status=$?
+  --report junit --report-dir . \
+  "${seed_args[@]}") || status=$?
 
 if [ "$status" -eq 124 ]; then
   echo "fuzz-http: schemathesis did not finish within ${timeout_s}s" >&2

@@ -2,6 +2,9 @@ import { Command } from 'commander';
 import { modelCommand } from './commands/model-info.js';
 import { scoreCommand } from './commands/score.js';
 import { serveCommand } from './commands/serve.js';
+import { demoCommand } from './commands/demo.js';
+import { replayCommand } from './commands/replay.js';
+import { runCommand } from './commands/run.js';
 
 /**
  * The churn-scorer command line. Each command lives in its own file under commands/ and is only wired here;
@@ -12,8 +15,11 @@ export function buildProgram(): Command {
     .description('Churn scoring: HTTP side-port, JSON-lines scoring, model inspection')
     .showHelpAfterError()
     .exitOverride();
+  program.addCommand(runCommand());
   program.addCommand(serveCommand());
   program.addCommand(scoreCommand());
   program.addCommand(modelCommand());
+  program.addCommand(replayCommand());
+  program.addCommand(demoCommand());
   return program;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Message } from 'kafkajs';
+import { IDEMPOTENT_PRODUCER } from '../kafka/client.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { AvroDecoder } from '../serde/avro-decoder.js';
@@ -98,7 +99,7 @@ export async function produceAndCollect(options: {
   });
   for (const o of startOffsets) consumer.seek({ topic: config.topics.predictions, partition: o.partition, offset: o.high });
 
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({ ...IDEMPOTENT_PRODUCER });
   await producer.connect();
   const started = Date.now();
   try {

@@ -11,8 +11,6 @@ export interface ProbeResult {
  */
 export type ProbeCheck = () => ProbeResult | Promise<ProbeResult>;
 
-export const PROBE_OK: ProbeResult = Object.freeze({ ok: true, reasons: [] }) as ProbeResult;
-
 /** Runs every check and combines them: ok only if all are ok; reasons concatenated in check order. */
 export async function runProbeChecks(checks: readonly ProbeCheck[]): Promise<ProbeResult> {
   const results = await Promise.all(checks.map(runOne));

@@ -74,3 +74,16 @@ function saslOptions(sasl: NonNullable<KafkaConnectionSettings['sasl']>): SASLOp
       return { mechanism, username, password };
   }
 }
+
+/**
+ * Producer settings for every producer we create. Idempotence needs unbounded retries
+ * (kafkajs warns otherwise): a bounded retry could give up on a send the broker did
+ * write, and the retried send after it would be a duplicate the broker can no longer
+ * recognise. Backoff is capped so a broker restart is noticed within seconds.
+ */
+export const IDEMPOTENT_PRODUCER = {
+  idempotent: true,
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
+} as const;

@@ -12,9 +12,10 @@ export function pinoLogCreator(logger: Logger): logCreator {
       const { message, timestamp: _ts, logger: _name, ...fields } = log;
       const safe = pickLoggable(fields);
       switch (level) {
+        // kafkajs logs every retried protocol error (coordinator moving, broker restarting)
+        // at ERROR; the failures that matter reach us as exceptions and CRASH events, which
+        // we log at error ourselves.
         case logLevel.ERROR:
-          kafkaLogger.error(safe, message);
-          break;
         case logLevel.WARN:
           kafkaLogger.warn(safe, message);
           break;

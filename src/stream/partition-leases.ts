@@ -1,5 +1,6 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { IDEMPOTENT_PRODUCER } from '../kafka/client.js';
 
 /**
  * The right to write one input partition's results: its transactional producer plus the
@@ -98,11 +99,9 @@ export class PartitionLeases {
 
   private async open(transactionalId: string, topic: string, partition: number): Promise<PartitionLease> {
     const producer = this.kafka.producer({
+      ...IDEMPOTENT_PRODUCER,
       transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
       transactionTimeout: this.options.transactionTimeoutMs,
-      allowAutoTopicCreation: false,
     });
     try {
       await producer.connect();

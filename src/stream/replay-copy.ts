@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, IHeaders, Kafka, Message } from 'kafkajs';
+import { IDEMPOTENT_PRODUCER } from '../kafka/client.js';
 import type { Logger } from 'pino';
 import {
   resolveRanges,
@@ -64,7 +65,7 @@ export async function copyToReplay(
     return { ranges, scanned: 0, copied: 0, skippedByFilter: 0, durationMs: Date.now() - started };
   }
 
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({ ...IDEMPOTENT_PRODUCER });
   const consumer = kafka.consumer({
     groupId: `churn-scorer.replay-copy.${randomUUID()}`,
     readUncommitted: false,

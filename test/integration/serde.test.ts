@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -7,10 +8,12 @@ import {
   AvroDecoder,
   AvroEncoder,
   CachedSchemaRegistryClient,
+  DecodeError,
   HttpSchemaRegistryClient,
   SchemaRegistryError,
   churnPredictionSchema,
   customerEventSchema,
+  frame,
   parseSchema,
   registerWithCompatibility,
   valueSubject,
@@ -210,6 +213,29 @@ describe('serde on the real Kafka broker and schema registry', () => {
     await expect(decoder.decode(evolved.encode({ ...event, loyalty_tier: 'gold' }))).resolves.toEqual(event);
   });
 
+  it("maps the real registry's 404 to unknown-schema-id, and a refused connection to a retriable error", async () => {
+    const decoder = new AvroDecoder<CustomerEvent>({
+      registry: new CachedSchemaRegistryClient(new HttpSchemaRegistryClient({ url: registryUrl, ...registryAuth })),
+      readerType: customerEvent.type,
+    });
+    const unknownId = 0x7ffffff0;
+    const unknown: unknown = await decoder.decode(frame(unknownId, Buffer.from([0]))).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(DecodeError);
+    expect(unknown).toMatchObject({ reason: 'unknown-schema-id', schemaId: unknownId });
+
+    const closedPort = await freePort();
+    const down = new AvroDecoder<CustomerEvent>({
+      registry: new HttpSchemaRegistryClient({ url: `http://127.0.0.1:${closedPort}`, timeoutMs: 2_000 }),
+      readerType: customerEvent.type,
+    });
+    const encoder = await AvroEncoder.create<CustomerEvent>({ registry, subject: customersSubject, schema: customerEvent, autoRegister: true });
+    const outage: unknown = await down.decode(encoder.encode(sampleCustomerEvent(1))).catch((e: unknown) => e);
+    expect(outage).not.toBeInstanceOf(DecodeError);
+    expect(outage).toBeInstanceOf(SchemaRegistryError);
+    expect(outage).toMatchObject({ retriable: true, status: undefined, schemaId: encoder.schemaId });
+    expect((outage as Error).message).toContain('ECONNREFUSED');
+  });
+
   it("Python confluent-kafka's AvroDeserializer decodes our bytes with the writer schema from the registry", async () => {
     const encoder = await AvroEncoder.create<CustomerEvent>({
       registry,
@@ -224,7 +250,8 @@ describe('serde on the real Kafka broker and schema registry', () => {
     const output = await runPython(['scripts/interop/decode.py', '--registry-url', registryUrl], JSON.stringify(request));
     const { values } = JSON.parse(output) as { values: unknown[] };
     expect(values).toEqual(events);
-  });
+    // a first run on a fresh machine may install uv and the training environment from PyPI
+  }, 600_000);
 });
 
 /**
@@ -248,5 +275,17 @@ function runPython(args: string[], stdin: string): Promise<string> {
       else reject(new Error(`python ${args.join(' ')} exited with ${code}:\n${stderr.slice(-4_000)}`));
     });
     child.stdin.end(stdin);
+  });
+}
+
+/** A loopback port nothing listens on (bound, then released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
   });
 }

@@ -46,8 +46,8 @@ async function runDemo(flags: DemoFlags): Promise<void> {
 
   // Port 0: the demo must not collide with a `run` or `serve` already on the default port.
   const config = configWithFlags({ http: { port: 0, host: '127.0.0.1' } });
-  // The worker's own logs are noise here; warnings and errors still show.
-  const logger = createStderrLogger({ name: config.service.name, level: 'warn' });
+  // The worker's own logs are noise next to the progress lines; errors still show.
+  const logger = createStderrLogger({ name: config.service.name, level: 'error' });
   const customers = loadTelcoCustomers().slice(0, flags.count);
 
   let service: Awaited<ReturnType<typeof startScorerService>> | undefined;

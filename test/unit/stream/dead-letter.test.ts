@@ -9,7 +9,6 @@ const record: KafkaMessage = {
   timestamp: '1763715600000',
   attributes: 0,
   offset: '42',
-  size: 8,
   headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
 };
 
