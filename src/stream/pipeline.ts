@@ -11,9 +11,9 @@
  */
 import type { EachBatchPayload, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { validateCustomer } from '../contract/validate-customer.js';
 import type { ValidationRules } from '../contract/validation-rules.js';
 import type { ChurnModel } from '../model/churn-model.js';
+import { predictCustomer, type CustomerPrediction } from '../model/predict-customer.js';
 import type { ChurnPrediction, CustomerEvent } from '../serde/avro-records.js';
 import { isDecodeError } from '../serde/decode-error.js';
 import { deadLetterMessage } from './dead-letter.js';
@@ -92,45 +92,42 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind) {
       throw err;
     }
 
-    // validate: the same input contract as POST /predict and `score`
-    const checked = validateCustomer(event, deps.rules);
-    if (!checked.ok) {
-      const detail = checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
-      return dead({ kind: 'invalid-customer', message: detail });
-    }
-
-    // score
-    let probability: number;
+    // validate + score: the same decision as POST /predict and `score`
+    let prediction: CustomerPrediction;
     try {
-      probability = deps.model.score(checked.customer);
+      prediction = predictCustomer(event, deps.rules, deps.model);
     } catch (err) {
       return dead({ kind: 'score-failed', message: (err as Error).message });
     }
-    if (!Number.isFinite(probability)) {
-      return dead({ kind: 'score-failed', message: `model returned ${probability}` });
+    if (!prediction.ok) {
+      const detail = prediction.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+      return dead({ kind: 'invalid-customer', message: detail });
     }
 
     // encode
-    const churn = deps.model.isChurn(probability);
+    const { churn } = prediction;
     const value = predictionRecord({
       event,
-      probability,
+      probability: prediction.churn_probability,
       churn,
       model: deps.model.meta,
       replay: source.replay,
       scoredAt: deps.now(),
       source: { topic, partition, offset: record.offset },
-      warnings: checked.warnings,
+      warnings: prediction.warnings,
     });
+    let encoded: Buffer;
+    try {
+      encoded = deps.encoder.encode(value);
+    } catch (err) {
+      // Only a bug could get here (every field is ours); dead-letter rather than stall the partition.
+      return dead({ kind: 'score-failed', message: `cannot encode the prediction: ${(err as Error).message}` });
+    }
     return {
       ok: true,
       eventTime: event.event_time,
       churn,
-      message: {
-        key: event.customerid,
-        value: deps.encoder.encode(value),
-        headers: predictionHeaders(record.headers, deps.model.meta.version),
-      },
+      message: { key: event.customerid, value: encoded, headers: predictionHeaders(record.headers, deps.model.meta.version) },
     };
   }
 

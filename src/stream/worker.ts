@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config-schema.js';
 import { createValidationRules } from '../contract/validation-rules.js';
-import { createKafka, describeConnection } from '../kafka/client.js';
+import { createKafka, describeConnection, IDEMPOTENT_PRODUCER } from '../kafka/client.js';
 import { ensureTopics, type TopicSpec } from '../kafka/topics.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import { AvroDecoder } from '../serde/avro-decoder.js';
@@ -65,6 +65,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     const { created } = await ensureTopics(admin, topics, { create: config.topics.create });
     if (created.length > 0) log.info({ created }, 'created missing topics');
     await provisionSchemas(registry, config, log);
+    await checkTransactionsAvailable(kafka, config.stream.groupId, log);
   } catch (err) {
     await admin.disconnect();
     throw err;
@@ -176,6 +177,29 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     stop,
     fatal: Promise.race([live.state.fatal, replay.state.fatal]),
   };
+}
+
+/**
+ * Exactly-once needs transactions; a broker or ACL that cannot give us a transactional
+ * producer must stop the worker here, loudly, rather than let it run without guarantees.
+ */
+async function checkTransactionsAvailable(kafka: Kafka, groupId: string, log: Logger): Promise<void> {
+  const producer = kafka.producer({ ...IDEMPOTENT_PRODUCER, transactionalId: `${groupId}-startup-check` });
+  try {
+    await producer.connect();
+    const txn = await producer.transaction();
+    await txn.abort();
+    log.info({ exactlyOnce: true }, 'Kafka transactions available: exactly-once processing on');
+  } catch (err) {
+    throw new Error(
+      `Kafka transactions are not available (${(err as Error).message}); churn-scorer only runs exactly-once and ` +
+        'will not fall back to at-least-once. Check the transaction state log (transaction.state.log.replication.factor ' +
+        '<= number of brokers) and the TransactionalId ACLs for the consumer group name.',
+      { cause: err },
+    );
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
 }
 
 function topicSpecs(config: Config): TopicSpec[] {

@@ -1,5 +1,5 @@
 import type { FieldError, ValidationRules } from '../../contract/customer.js';
-import { predictCustomer } from '../../http/predict-customer.js';
+import { predictCustomer } from '../../model/predict-customer.js';
 import type { ChurnModel } from '../../model/index.js';
 
 /** What `score` writes for a good input line (customerid echoed when the input has one). */

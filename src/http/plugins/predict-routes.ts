@@ -3,7 +3,8 @@ import type { ValidationRules } from '../../contract/customer.js';
 import type { ChurnModel } from '../../model/index.js';
 import type { OutcomeCounters } from '../../observability/prediction-metrics.js';
 import { BODY_FIELD, httpError, type FieldProblem, type HttpError } from '../error-body.js';
-import { batchFieldErrors, predictCustomer } from '../predict-customer.js';
+import { predictCustomer } from '../../model/predict-customer.js';
+import { batchFieldErrors } from '../batch-field-errors.js';
 import { CLIENT_ERROR_RESPONSES, SCHEMA_IDS, ref, type BatchItem } from '../schemas.js';
 
 export interface PredictRoutesOptions {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createValidationRules } from '../../../src/contract/customer.js';
-import { batchFieldErrors, predictCustomer } from '../../../src/http/predict-customer.js';
+import { predictCustomer } from '../../../src/model/predict-customer.js';
+import { batchFieldErrors } from '../../../src/http/batch-field-errors.js';
 import type { ChurnModel } from '../../../src/model/index.js';
 import { notesExamples, realModel } from './http-test-support.js';
 

@@ -4,15 +4,15 @@ import {
   type FieldError,
   type ValidationRules,
 } from '../contract/customer.js';
-import type { ChurnModel } from '../model/index.js';
+import type { ChurnModel } from './churn-model.js';
 
 export type CustomerPrediction =
   | { ok: true; churn_probability: number; churn: boolean; warnings: readonly string[] }
   | { ok: false; errors: readonly FieldError[] };
 
 /**
- * Validate with the shared contract, then score: the one decision used by /predict, /predict/batch and the
- * `score` command. Pure (no I/O), so the HTTP handlers and the CLI only add transport.
+ * Validate with the shared contract, then score: the one decision used by /predict, /predict/batch, the
+ * `score` command and the stream. Pure (no I/O), so HTTP, CLI and Kafka only add transport.
  */
 export function predictCustomer(input: unknown, rules: ValidationRules, model: ChurnModel): CustomerPrediction {
   const validated = validateCustomer(input, rules);
@@ -38,12 +38,4 @@ function unscorableNumbers(customer: Record<string, unknown>, model: ChurnModel)
     return max === undefined ? value > 1e15 : value > max;
   }).map((field) => ({ field, message: `${message}${ranges[field] ? ` (max seen ${ranges[field]?.max})` : ''}` }));
   return named.length > 0 ? named : [{ field: '(body)', message }];
-}
-
-/** Prefixes each field of a batch item's errors with its position: "tenure" -> "customers[3].tenure". */
-export function batchFieldErrors(index: number, errors: readonly FieldError[]): FieldError[] {
-  return errors.map((e) => ({
-    field: e.field === '(body)' ? `customers[${index}]` : `customers[${index}].${e.field}`,
-    message: e.message,
-  }));
 }
