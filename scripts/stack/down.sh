@@ -3,6 +3,7 @@
 # (by the pids in .stack/*.pid; TERM, then KILL after STACK_STOP_TIMEOUT_S).
 # A no-op when nothing runs. --wipe (or STACK_WIPE=1) also deletes the Kafka and
 # registry data, so the next stack:up starts empty.
+# shellcheck source=scripts/stack/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 wipe="${STACK_WIPE:-0}"

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the settings below are used by the scripts that source this file
 # Shared settings and helpers for the local Kafka + schema-registry stack.
 # Sourced by up.sh, down.sh, status.sh, restart-kafka.sh and provision.sh.
 
@@ -118,7 +119,11 @@ stop_process() {
     sleep 0.1
     waited=$((waited + 1))
   done
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  # Bounded: a child of this very shell may linger as a zombie until it is reaped.
+  for _ in $(seq 50); do
+    [[ -r "/proc/$pid/cmdline" && -s "/proc/$pid/cmdline" ]] || break
+    sleep 0.1
+  done
   rm -f "$(pid_file "$name")"
 }
 

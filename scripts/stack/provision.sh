@@ -2,6 +2,7 @@
 # Fetches Apache Kafka (kafka_2.13 and its runtime dependencies) and the Apicurio
 # Registry app distribution from Maven Central into $STACK_CACHE, once per version.
 # Uses the default ~/.m2 repository, so later runs (and other checkouts) are fast.
+# shellcheck source=scripts/stack/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_java
@@ -12,7 +13,16 @@ mkdir -p "$STACK_CACHE"
 exec 9>"$STACK_CACHE/.provision.lock"
 command -v flock >/dev/null 2>&1 && flock 9
 
-MVN=(mvn -B -q -ntp -Dstyle.color=never)
+PROVISION_LOG="$STACK_LOGS/provision.log"
+mkdir -p "$STACK_LOGS"
+
+# Maven's output goes to a log; on failure its tail is shown.
+mvn_quiet() {
+  if ! mvn -B -ntp -Dstyle.color=never "$@" >>"$PROVISION_LOG" 2>&1; then
+    tail -n 25 "$PROVISION_LOG" >&2
+    return 1
+  fi
+}
 
 kafka_logging_dependencies() {
   # kafka_2.13 ships only the slf4j API; the distribution adds a binding.
@@ -77,13 +87,14 @@ $(kafka_logging_dependencies)
   </dependencies>
 </project>
 EOF
-  (cd "$KAFKA_HOME" && "${MVN[@]}" "$MAVEN_DEPENDENCY_PLUGIN:copy-dependencies" \
+  (cd "$KAFKA_HOME" && mvn_quiet "$MAVEN_DEPENDENCY_PLUGIN:copy-dependencies" \
     -DincludeScope=runtime -DoutputDirectory="$KAFKA_HOME/libs") ||
-    die "Maven could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION (see the output above; is Maven Central reachable?)"
+    die "Maven could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION (see $PROVISION_LOG; is Maven Central reachable?)"
   ls "$KAFKA_HOME/libs/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null ||
     die "kafka_2.13-$KAFKA_VERSION.jar missing from $KAFKA_HOME/libs after the Maven fetch"
   write_kafka_log_config
   touch "$KAFKA_HOME/.complete"
+  fetched=1
 }
 
 provision_apicurio() {
@@ -95,17 +106,19 @@ provision_apicurio() {
   # the artifact descriptor (copy, get in 3.x) fail; get 2.8 with -Dtransitive=false
   # fetches just the archive.
   mkdir -p "$APICURIO_HOME/dist"
-  "${MVN[@]}" org.apache.maven.plugins:maven-dependency-plugin:2.8:get \
+  mvn_quiet org.apache.maven.plugins:maven-dependency-plugin:2.8:get \
     -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" -Dtransitive=false \
     -Ddest="$APICURIO_HOME/dist/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz" ||
-    die "Maven could not fetch io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all"
+    die "Maven could not fetch io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all (see $PROVISION_LOG)"
   tar -xzf "$APICURIO_HOME/dist/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz" -C "$APICURIO_HOME"
   rm -rf "$APICURIO_HOME/dist" # the archive stays in ~/.m2
   [[ -f "$APICURIO_HOME/apicurio-registry-app-$APICURIO_VERSION-runner.jar" ]] ||
     die "apicurio-registry-app-$APICURIO_VERSION-runner.jar missing after extracting the distribution"
   touch "$APICURIO_HOME/.complete"
+  fetched=1
 }
 
+fetched=0
 provision_kafka
 provision_apicurio
-log "provisioned: Kafka $KAFKA_VERSION in $KAFKA_HOME, Apicurio $APICURIO_VERSION in $APICURIO_HOME"
+((fetched == 0)) || log "provisioned: Kafka $KAFKA_VERSION in $KAFKA_HOME, Apicurio $APICURIO_VERSION in $APICURIO_HOME"

@@ -2,7 +2,9 @@
 # Stops and starts only the Kafka broker, keeping its data and ports (for chaos
 # tests that need a broker restart mid-stream). The registry keeps running.
 #   bash scripts/stack/restart-kafka.sh [--down-for SECONDS]
+# shellcheck source=scripts/stack/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/stack/services.sh
 source "$STACK_SCRIPTS/services.sh"
 
 down_for=0

@@ -61,7 +61,7 @@ start_kafka() {
   # shellcheck disable=SC2086
   setsid java $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
     "-Dchurn.stack=kafka-$(stack_id)" "$(kafka_log_config_opt)" \
-    -cp "$cp" kafka.Kafka "$props" </dev/null >>"$STACK_LOGS/kafka.log" 2>&1 &
+    -cp "$cp" kafka.Kafka "$props" </dev/null >>"$STACK_LOGS/kafka.log" 2>&1 8>&- 9>&- &
   pid=$!
   printf '%s\n' "$pid" >"$(pid_file kafka)"
   if ! probe kafka "127.0.0.1:$kafka_port" --timeout-ms "$((STACK_START_TIMEOUT_S * 1000))" --pid "$pid" >&2; then
@@ -79,7 +79,7 @@ start_registry() {
   # H2 in a file under .stack: schema ids stay valid across restarts, like the
   # Kafka data that refers to them. The global BACKWARD rule mirrors Confluent's default.
   # Started from .stack so that anything the app writes to its working directory lands there.
-  pushd "$STACK_DIR" >/dev/null
+  pushd "$STACK_DIR" >/dev/null || die "cannot enter $STACK_DIR"
   # shellcheck disable=SC2086
   setsid java $REGISTRY_HEAP_OPTS -Djava.awt.headless=true \
     "-Dchurn.stack=registry-$(stack_id)" \
@@ -87,11 +87,12 @@ start_registry() {
     "-Dapicurio.datasource.url=jdbc:h2:file:$REGISTRY_DATA/registry" \
     -Dapicurio.datasource.jdbc.initial-size=2 -Dapicurio.datasource.jdbc.min-size=2 \
     -Dapicurio.rules.global.compatibility=BACKWARD \
+    -Dapicurio.ccompat.max-subjects=100000 \
     -Dquarkus.otel.enabled=false \
     -jar "$APICURIO_HOME/apicurio-registry-app-$APICURIO_VERSION-runner.jar" \
-    </dev/null >>"$STACK_LOGS/registry.log" 2>&1 &
+    </dev/null >>"$STACK_LOGS/registry.log" 2>&1 8>&- 9>&- &
   pid=$!
-  popd >/dev/null
+  popd >/dev/null || true
   printf '%s\n' "$pid" >"$(pid_file registry)"
   if ! probe registry "http://127.0.0.1:$registry_port/apis/ccompat/v7" \
     --timeout-ms "$((STACK_START_TIMEOUT_S * 1000))" --pid "$pid" >&2; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run stack:status — what runs, on which ports, which versions.
 # Exits 0 only when both Kafka and the registry run and answer.
+# shellcheck source=scripts/stack/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 healthy=1

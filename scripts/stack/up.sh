@@ -2,7 +2,9 @@
 # npm run stack:up — provision (first time) and start a single-node Kafka broker
 # (KRaft) and an Apicurio schema registry on 127.0.0.1, then write .stack/env.
 # Idempotent: when the stack already runs it is re-verified and left as it is.
+# shellcheck source=scripts/stack/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/stack/services.sh
 source "$STACK_SCRIPTS/services.sh"
 
 started_at=$(date +%s)
@@ -58,6 +60,12 @@ registry_port=$registry_port
 EOT
 mv "$STATE_FILE.tmp" "$STATE_FILE"
 
+if [[ -z "$kafka_pid" ]]; then
+  assert_port_free KAFKA_PORT "$kafka_port"
+  assert_port_free KAFKA_CONTROLLER_PORT "$controller_port"
+fi
+[[ -n "$registry_pid" ]] || assert_port_free SCHEMA_REGISTRY_PORT "$registry_port"
+
 if [[ -z "$kafka_pid" || -z "$registry_pid" ]]; then
   bash "$STACK_SCRIPTS/provision.sh"
 fi
@@ -67,8 +75,6 @@ if [[ -n "$kafka_pid" ]]; then
   probe kafka "127.0.0.1:$kafka_port" --timeout-ms 30000 --pid "$kafka_pid" >&2 ||
     die "Kafka (pid $kafka_pid) runs but does not answer on 127.0.0.1:$kafka_port; see $STACK_LOGS/kafka.log, or npm run stack:down and retry"
 else
-  assert_port_free KAFKA_PORT "$kafka_port"
-  assert_port_free KAFKA_CONTROLLER_PORT "$controller_port"
   start_kafka "$kafka_port" "$controller_port"
 fi
 
@@ -78,7 +84,6 @@ if [[ -n "$registry_pid" ]]; then
   probe registry "$registry_url" --timeout-ms 30000 --pid "$registry_pid" >&2 ||
     die "the registry (pid $registry_pid) runs but does not answer at $registry_url; see $STACK_LOGS/registry.log"
 else
-  assert_port_free SCHEMA_REGISTRY_PORT "$registry_port"
   start_registry "$registry_port"
 fi
 
@@ -91,4 +96,4 @@ mv "$ENV_FILE.tmp" "$ENV_FILE"
 
 log "stack up in $(($(date +%s) - started_at))s: Kafka $KAFKA_VERSION at 127.0.0.1:$kafka_port, Apicurio $APICURIO_VERSION at $registry_url"
 log "environment in $ENV_FILE"
-cat "$ENV_FILE" | grep -v '^#'
+grep -v '^#' "$ENV_FILE"

@@ -21,6 +21,7 @@ import type { PartitionLeases } from './partition-leases.js';
 import { predictionHeaders, predictionRecord } from './prediction-record.js';
 import type { Rejection } from './rejection.js';
 import type { StreamMetrics } from './stream-metrics.js';
+import { PartitionFencedError, isFencedError, isRebalanceError } from './transaction-errors.js';
 
 export interface EventDecoder {
   /** Sync fast path once the writer schema is known; undefined when a registry lookup is needed. */
@@ -255,6 +256,15 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind) {
       // Any failure inside a transaction may mean we were fenced: drop the lease so the
       // next attempt fences again and re-reads the committed offset before producing.
       await leases.release(topic, partition);
+      if (isFencedError(err)) {
+        logger.warn({ err, topic, partition }, 'partition producer fenced by a newer owner; giving the partition up');
+        throw new PartitionFencedError(topic, partition, { cause: err });
+      }
+      if (isRebalanceError(err)) {
+        // From the heartbeat after a committed transaction: nothing is lost, kafkajs rejoins.
+        logger.info({ topic, partition, reason: (err as Error).message }, 'group rebalancing; the rest of the batch waits for the next owner');
+        throw err;
+      }
       logger.error({ err, topic, partition }, 'transaction failed; the batch is retried from the committed offset');
       throw err;
     }

@@ -1,0 +1,92 @@
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PredictionCollector, TopicCollector, describeAudit } from '../support/collectors.js';
+import { customerEventEncoder, eventMessage, telcoEvents } from '../support/events.js';
+import { useProcessCleanup } from '../support/hooks.js';
+import { connectedAdmin, createTopics, deleteTopics, describeLag, eventProducer, groupLag, sendAll, testKafka } from '../support/kafka.js';
+import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
+import { startWorker, type WorkerProcess } from '../support/processes.js';
+import { waitUntil } from '../support/wait.js';
+
+const EVENTS = 20_000;
+const KILLS = 4;
+const names = uniqueNames('crash');
+let kafka: Kafka;
+let admin: Admin;
+
+const randomBetween = (min: number, max: number) => min + Math.floor(Math.random() * (max - min));
+
+describe('chaos: SIGKILL', () => {
+  useProcessCleanup();
+
+  beforeAll(async () => {
+    kafka = testKafka('test-chaos-crash');
+    admin = await connectedAdmin(kafka);
+    await createTopics(admin, allTopics(names), 3);
+  });
+
+  afterAll(async () => {
+    await deleteTopics(admin, allTopics(names));
+    await admin.disconnect();
+  });
+
+  it(`${EVENTS} events, worker SIGKILLed ${KILLS} times at random moments: every event exactly once`, async () => {
+    const env = { ...topicEnv(names), TRANSACTION_MAX_RECORDS: '100' };
+    const predictions = await PredictionCollector.start(kafka, names.predictions);
+    const encoder = await customerEventEncoder(names.customers);
+    const events = telcoEvents(EVENTS);
+    const producer = await eventProducer(kafka);
+    const kills: string[] = [];
+    try {
+      // Everything is produced first, so each kill lands while the worker is busy with a
+      // backlog (open transactions), at a random point of its progress.
+      const sendingStarted = Date.now();
+      await sendAll(producer, names.customers, events.map((e) => eventMessage(encoder, e)));
+      const sentInMs = Date.now() - sendingStarted;
+      const killAt = Array.from({ length: KILLS }, (_, k) => randomBetween(1_000 + k * 4_500, 4_000 + k * 4_500));
+
+      let generation = 1;
+      let worker: WorkerProcess = startWorker({ label: `${names.suffix}-worker-${generation}`, env });
+      for (const threshold of killAt) {
+        await waitUntil(() => predictions.records.length >= threshold, {
+          timeoutMs: 180_000,
+          intervalMs: 20,
+          describe: () => `worker ${generation}: ${predictions.records.length} predictions, waiting for ${threshold} to kill it`,
+        });
+        await worker.kill();
+        const seenAtKill = predictions.records.length;
+        const lagAtKill = (await groupLag(admin, names.group, names.customers)).total;
+        kills.push(`kill ${kills.length + 1}: worker ${generation} (pid ${worker.pid}) at ${seenAtKill} predictions seen, lag ${lagAtKill}`);
+        generation++;
+        worker = startWorker({ label: `${names.suffix}-worker-${generation}`, env });
+      }
+      process.stdout.write(`[chaos crash] ${EVENTS} events sent in ${sentInMs} ms\n`);
+
+      const expected = new Set(events.map((e) => e.event_id));
+      await predictions.waitForAll(expected, 240_000);
+      await waitUntil(async () => (await groupLag(admin, names.group, names.customers)).total === 0, {
+        timeoutMs: 60_000,
+        describe: async () => `lag not 0: ${describeLag(await groupLag(admin, names.group, names.customers))}`,
+      });
+      await predictions.drain(admin);
+      const audit = predictions.audit(expected);
+      // Evidence that the kills hit open transactions: a read_uncommitted reader also sees their aborted records.
+      const uncommitted = await TopicCollector.start(kafka, names.predictions, () => null, { readUncommitted: true });
+      await uncommitted.drain(admin);
+      await uncommitted.stop();
+      process.stdout.write(
+        `[chaos crash] ${kills.join('; ')}\n[chaos crash] read_committed: ${describeAudit(audit)}\n` +
+          `[chaos crash] read_uncommitted sees ${uncommitted.records.length} records (${uncommitted.records.length - audit.records} from aborted transactions)\n`,
+      );
+      expect(kills.length).toBeGreaterThanOrEqual(3);
+      expect(audit.missing, describeAudit(audit)).toEqual([]);
+      expect(audit.duplicated, describeAudit(audit)).toEqual([]);
+      expect(audit.unexpected, describeAudit(audit)).toEqual([]);
+      expect(audit.distinct).toBe(EVENTS);
+      expect(audit.records).toBe(EVENTS);
+    } finally {
+      await producer.disconnect();
+      await predictions.stop();
+    }
+  });
+});

@@ -1,0 +1,111 @@
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PredictionCollector, describeAudit } from '../support/collectors.js';
+import { customerEventEncoder, eventMessage, telcoEvents } from '../support/events.js';
+import { useProcessCleanup } from '../support/hooks.js';
+import { connectedAdmin, createTopics, deleteTopics, describeLag, eventProducer, groupLag, sendPaced, testKafka } from '../support/kafka.js';
+import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
+import { describeExit, startWorker, type WorkerProcess } from '../support/processes.js';
+import { waitUntil } from '../support/wait.js';
+
+const EVENTS = 40_000;
+/** fast enough that the workers are busy (open transactions) when the group rebalances */
+const PER_SECOND = 2_000;
+const PARTITIONS = 6;
+const names = uniqueNames('rebalance');
+let kafka: Kafka;
+let admin: Admin;
+
+/** Partitions of the customers topic a worker was given at its last join (from its log). */
+function lastAssignment(worker: WorkerProcess, topic: string): number[] | undefined {
+  let found: number[] | undefined;
+  for (const line of worker.log().split('\n')) {
+    if (!line.includes('"joined consumer group"') || !line.includes(`"topic":"${topic}"`)) continue;
+    found = (JSON.parse(line) as { partitions: number[] }).partitions;
+  }
+  return found;
+}
+
+describe('chaos: rebalance', () => {
+  useProcessCleanup();
+
+  beforeAll(async () => {
+    kafka = testKafka('test-chaos-rebalance');
+    admin = await connectedAdmin(kafka);
+    await createTopics(admin, allTopics(names), PARTITIONS);
+  });
+
+  afterAll(async () => {
+    await deleteTopics(admin, allTopics(names));
+    await admin.disconnect();
+  });
+
+  it('a second and a third worker join mid-stream and one leaves: nothing lost or duplicated', async () => {
+    const env = { ...topicEnv(names), TOPIC_PARTITIONS: String(PARTITIONS), TRANSACTION_MAX_RECORDS: '50' };
+    const predictions = await PredictionCollector.start(kafka, names.predictions);
+    const producer = await eventProducer(kafka);
+    const steps: string[] = [];
+    try {
+      const encoder = await customerEventEncoder(names.customers);
+      const events = telcoEvents(EVENTS);
+      const w1 = startWorker({ label: `${names.suffix}-worker-1`, env });
+      await w1.waitForReady();
+      // Steady traffic across every step of the test.
+      const sending = sendPaced(producer, names.customers, events.map((e) => eventMessage(encoder, e)), { perSecond: PER_SECOND, chunk: 500 });
+      const lag = async () => (await groupLag(admin, names.group, names.customers)).total;
+      // Steps are paced by what the producer has sent, so each lands while traffic flows.
+      const sentBeyond = async (count: number, what: string) =>
+        waitUntil(() => sending.sent() >= count, {
+          timeoutMs: 120_000,
+          describe: () => `${sending.sent()} events sent, waiting for ${count} before ${what}`,
+        });
+
+      await sentBeyond(4_000, 'worker 2 joins');
+      const w2 = startWorker({ label: `${names.suffix}-worker-2`, env });
+      steps.push(`worker 2 started at ${sending.sent()} sent`);
+      await w2.waitForReady(120_000);
+      steps.push(`worker 2 ready at ${sending.sent()} sent, lag ${await lag()}`);
+
+      await sentBeyond(sending.sent() + 4_000, 'worker 3 joins');
+      const w3 = startWorker({ label: `${names.suffix}-worker-3`, env });
+      steps.push(`worker 3 started at ${sending.sent()} sent`);
+      await w3.waitForReady(120_000);
+      steps.push(`worker 3 ready at ${sending.sent()} sent, lag ${await lag()}`);
+
+      await sentBeyond(sending.sent() + 4_000, 'worker 1 leaves');
+      const sentAtLeave = sending.sent();
+      steps.push(`worker 1 SIGTERM at ${sentAtLeave} sent, lag ${await lag()}`);
+      w1.signal('SIGTERM');
+      const left = await w1.waitForExit(45_000);
+      expect(left, `worker 1 leaving: ${describeExit(left)}`).toEqual({ code: 0, signal: null });
+      steps.push(`worker 1 gone at ${sending.sent()} sent, lag ${await lag()}`);
+      expect(sentAtLeave, 'worker 1 must leave while events still flow').toBeLessThan(EVENTS);
+
+      await sending.done;
+      const expected = new Set(events.map((e) => e.event_id));
+      await predictions.waitForAll(expected, 180_000);
+      await waitUntil(async () => (await groupLag(admin, names.group, names.customers)).total === 0, {
+        timeoutMs: 60_000,
+        describe: async () => `lag not 0: ${describeLag(await groupLag(admin, names.group, names.customers))}`,
+      });
+      await predictions.drain(admin);
+      const audit = predictions.audit(expected);
+
+      // Workers 2 and 3 share the partitions at the end; both really took part.
+      const a2 = lastAssignment(w2, names.customers) ?? [];
+      const a3 = lastAssignment(w3, names.customers) ?? [];
+      steps.push(`final assignment: worker 2 ${JSON.stringify(a2)}, worker 3 ${JSON.stringify(a3)}`);
+      process.stdout.write(`[chaos rebalance] ${steps.join('; ')}\n[chaos rebalance] ${describeAudit(audit)}\n`);
+      expect(audit.missing, describeAudit(audit)).toEqual([]);
+      expect(audit.duplicated, describeAudit(audit)).toEqual([]);
+      expect(audit.unexpected, describeAudit(audit)).toEqual([]);
+      expect([...a2, ...a3].sort((x, y) => x - y), 'workers 2 and 3 own all partitions at the end').toEqual(
+        Array.from({ length: PARTITIONS }, (_, i) => i),
+      );
+      expect(a2.length > 0 && a3.length > 0, 'both remaining workers own partitions').toBe(true);
+    } finally {
+      await producer.disconnect();
+      await predictions.stop();
+    }
+  });
+});

@@ -1,0 +1,92 @@
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PredictionCollector, TopicCollector, describeAudit } from '../support/collectors.js';
+import { customerEventEncoder, eventMessage, telcoEvents } from '../support/events.js';
+import { useProcessCleanup } from '../support/hooks.js';
+import { connectedAdmin, createTopics, deleteTopics, describeLag, eventProducer, groupLag, sendPaced, testKafka } from '../support/kafka.js';
+import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
+import { describeExit, startWorker, type WorkerProcess } from '../support/processes.js';
+import { waitUntil } from '../support/wait.js';
+
+const EVENTS = 24_000;
+const names = uniqueNames('zombie');
+let kafka: Kafka;
+let admin: Admin;
+
+/** Partitions of `topic` a worker was given at its last join (from its log). */
+function lastAssignment(worker: WorkerProcess, topic: string): number[] | undefined {
+  let found: number[] | undefined;
+  for (const line of worker.log().split('\n')) {
+    if (!line.includes('"joined consumer group"') || !line.includes(`"topic":"${topic}"`)) continue;
+    found = (JSON.parse(line) as { partitions: number[] }).partitions;
+  }
+  return found;
+}
+
+describe('chaos: zombie worker', () => {
+  useProcessCleanup();
+
+  beforeAll(async () => {
+    kafka = testKafka('test-chaos-zombie');
+    admin = await connectedAdmin(kafka);
+    await createTopics(admin, allTopics(names), 3);
+  });
+
+  afterAll(async () => {
+    await deleteTopics(admin, allTopics(names));
+    await admin.disconnect();
+  });
+
+  it('a worker frozen past its session (SIGSTOP) is fenced when it wakes: nothing duplicated, and it carries on', async () => {
+    const env = { ...topicEnv(names), TRANSACTION_MAX_RECORDS: '100' };
+    const predictions = await PredictionCollector.start(kafka, names.predictions);
+    const producer = await eventProducer(kafka);
+    const steps: string[] = [];
+    try {
+      const encoder = await customerEventEncoder(names.customers);
+      const events = telcoEvents(EVENTS);
+      const w1 = startWorker({ label: `${names.suffix}-worker-1`, env });
+      await w1.waitForReady();
+      const w2 = startWorker({ label: `${names.suffix}-worker-2`, env });
+      await w2.waitForReady();
+      const sending = sendPaced(producer, names.customers, events.map((e) => eventMessage(encoder, e)), { perSecond: 1_200, chunk: 400 });
+      await waitUntil(() => sending.sent() >= 4_000, { timeoutMs: 60_000, describe: () => `${sending.sent()} sent` });
+
+      // Freeze worker 1 in the middle of its work: it keeps its producers and open transactions.
+      w1.signal('SIGSTOP');
+      steps.push(`worker 1 frozen at ${sending.sent()} sent, owning ${JSON.stringify(lastAssignment(w1, names.customers))}`);
+      await waitUntil(() => (lastAssignment(w2, names.customers) ?? []).length === 3, {
+        timeoutMs: 60_000,
+        describe: () => `worker 2 never took all partitions (has ${JSON.stringify(lastAssignment(w2, names.customers))})`,
+      });
+      steps.push(`worker 2 took all partitions at ${sending.sent()} sent`);
+      await waitUntil(() => sending.sent() >= 16_000, { timeoutMs: 60_000, describe: () => `${sending.sent()} sent` });
+      w1.signal('SIGCONT');
+      steps.push(`worker 1 woken at ${sending.sent()} sent`);
+
+      await sending.done;
+      const expected = new Set(events.map((e) => e.event_id));
+      await predictions.waitForAll(expected, 180_000);
+      await waitUntil(async () => (await groupLag(admin, names.group, names.customers)).total === 0, {
+        timeoutMs: 60_000,
+        describe: async () => `lag not 0: ${describeLag(await groupLag(admin, names.group, names.customers))}`,
+      });
+      await predictions.drain(admin);
+      const audit = predictions.audit(expected);
+      const uncommitted = await TopicCollector.start(kafka, names.predictions, () => null, { readUncommitted: true });
+      await uncommitted.drain(admin);
+      await uncommitted.stop();
+      steps.push(`read_uncommitted sees ${uncommitted.records.length - audit.records} aborted records`);
+      process.stdout.write(`[chaos zombie] ${steps.join('; ')}\n[chaos zombie] ${describeAudit(audit)}\n`);
+      expect(audit.missing, describeAudit(audit)).toEqual([]);
+      expect(audit.duplicated, describeAudit(audit)).toEqual([]);
+      expect(audit.unexpected, describeAudit(audit)).toEqual([]);
+      expect(w1.running, `the fenced worker must rejoin, not die (${describeExit(w1.status)})`).toBe(true);
+      expect(w2.running, `worker 2 ${describeExit(w2.status)}`).toBe(true);
+      await w1.waitForReady(60_000);
+    } finally {
+      await producer.disconnect();
+      await predictions.stop();
+    }
+  });
+});

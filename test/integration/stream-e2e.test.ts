@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PredictionCollector, describeAudit } from '../support/collectors.js';
+import { customerEventEncoder, eventMessage, loadParityCases, traceparentFor } from '../support/events.js';
+import { useProcessCleanup } from '../support/hooks.js';
+import { connectedAdmin, createTopics, deleteTopics, eventProducer, groupLag, describeLag, sendAll, testKafka } from '../support/kafka.js';
+import { metricValue } from '../support/metrics.js';
+import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
+import { startWorker } from '../support/processes.js';
+import { waitUntil } from '../support/wait.js';
+
+const names = uniqueNames('e2e');
+let kafka: Kafka;
+let admin: Admin;
+
+describe('stream end to end: the 1,409 test customers', () => {
+  useProcessCleanup();
+
+  beforeAll(async () => {
+    kafka = testKafka('test-stream-e2e');
+    admin = await connectedAdmin(kafka);
+    await createTopics(admin, allTopics(names), 3);
+  });
+
+  afterAll(async () => {
+    await deleteTopics(admin, allTopics(names));
+    await admin.disconnect();
+  });
+
+  it('gives one prediction per event, equal to sklearn within 1e-9, keyed and traced', async () => {
+    const worker = startWorker({ label: `${names.suffix}-worker`, env: topicEnv(names) });
+    await worker.waitForReady();
+    expect((await worker.get('/readyz')).status).toBe(200);
+
+    const cases = loadParityCases();
+    expect(cases).toHaveLength(1409);
+    const runId = randomUUID().slice(0, 8);
+    const encoder = await customerEventEncoder(names.customers);
+    const sent = cases.map((c, i) => {
+      const event = { ...c.raw, customerid: c.customerid, event_id: `${runId}-${i}`, event_time: Date.now() };
+      const traceparent = i % 2 === 0 ? traceparentFor(i) : undefined;
+      return {
+        case: c,
+        event,
+        traceparent,
+        message: eventMessage(encoder, event, traceparent === undefined ? {} : { headers: { traceparent } }),
+      };
+    });
+    const byEventId = new Map(sent.map((s) => [s.event.event_id, s]));
+
+    const collector = await PredictionCollector.start(kafka, names.predictions);
+    try {
+      const producer = await eventProducer(kafka);
+      await sendAll(producer, names.customers, sent.map((s) => s.message));
+      await producer.disconnect();
+
+      const expected = new Set(byEventId.keys());
+      await collector.waitForAll(expected, 120_000);
+      await waitUntil(async () => (await groupLag(admin, names.group, names.customers)).total === 0, {
+        timeoutMs: 30_000,
+        describe: async () => `group lag not 0: ${describeLag(await groupLag(admin, names.group, names.customers))}`,
+      });
+      await collector.drain(admin);
+
+      const audit = collector.audit(expected);
+      expect(audit.missing.length + audit.duplicated.length + audit.unexpected.length, describeAudit(audit)).toBe(0);
+      expect(audit.records).toBe(1409);
+
+      const problems: string[] = [];
+      for (const record of collector.records) {
+        const p = record.value;
+        const input = byEventId.get(p.event_id);
+        if (input === undefined) continue;
+        const want = input.case.churn_probability;
+        const where = `${p.event_id} (${input.case.customerid})`;
+        if (!(Math.abs(p.churn_probability - want) <= 1e-9)) problems.push(`${where}: p=${p.churn_probability}, sklearn ${want}`);
+        if (p.churn !== p.churn_probability >= 0.5) problems.push(`${where}: churn=${p.churn} at p=${p.churn_probability}`);
+        if (p.replay !== false) problems.push(`${where}: replay=${p.replay}`);
+        if (p.model_version !== '1.0.0') problems.push(`${where}: model_version ${p.model_version}`);
+        if (p.customerid !== input.case.customerid) problems.push(`${where}: customerid ${p.customerid}`);
+        if (record.key !== input.case.customerid) problems.push(`${where}: key ${record.key}`);
+        if (record.headers['churn.model.version'] !== '1.0.0') {
+          problems.push(`${where}: header churn.model.version=${record.headers['churn.model.version']}`);
+        }
+        if (record.headers['traceparent'] !== input.traceparent) {
+          problems.push(`${where}: traceparent ${record.headers['traceparent']} (input had ${input.traceparent})`);
+        }
+        if (p.source_topic !== names.customers) problems.push(`${where}: source_topic ${p.source_topic}`);
+      }
+      expect(problems.slice(0, 20), `${problems.length} predictions differ`).toEqual([]);
+
+      const metrics = (await worker.get('/metrics')).body;
+      expect(metricValue(metrics, 'churn_stream_records_consumed_total', { source: 'live' })).toBe(1409);
+      expect(metricValue(metrics, 'churn_stream_predictions_produced_total', { source: 'live' })).toBe(1409);
+      expect(metricValue(metrics, 'churn_stream_end_to_end_seconds_count', { source: 'live' })).toBe(1409);
+      expect(metricValue(metrics, 'churn_stream_transaction_seconds_count', { source: 'live', result: 'commit' })).toBeGreaterThan(0);
+      expect(metricValue(metrics, 'churn_stream_rebalances_total', { consumer: 'live' })).toBeGreaterThanOrEqual(1);
+      expect(metrics).toMatch(/^churn_stream_consumer_lag\{/m);
+      expect(metrics).toMatch(/^churn_stream_transaction_records_bucket\{/m);
+    } finally {
+      await collector.stop();
+    }
+  });
+});
