@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type Config, type ConfigOverrides } from '../config/index.js';
 
 /** commander parser for --port: an integer 0..65535 (0 = any free port). */
@@ -26,4 +26,28 @@ export function modelOverrides(flags: ModelFlags, strict?: boolean): ConfigOverr
   if (flags.model !== undefined) model.dir = flags.model;
   if (strict === true) model.strictCategories = true;
   return model;
+}
+
+/** Flags of the commands that listen on the side-port and load a model (`serve`, `run`). */
+export interface ListenFlags extends ModelFlags {
+  port?: number;
+  host?: string;
+}
+
+export function withListenOptions(command: Command): Command {
+  return command
+    .option('--port <n>', 'side-port listen port, 0 = any free port (default: config http.port / PORT)', parsePort)
+    .option('--host <address>', 'side-port listen address (default: config http.host / HOST)')
+    .option('--model <dir>', 'model artifact directory (default: config model.dir / MODEL_DIR)');
+}
+
+/** The configuration with --port, --host and --model applied. */
+export function listenConfig(flags: ListenFlags): Config {
+  return configWithFlags({
+    http: {
+      ...(flags.port === undefined ? {} : { port: flags.port }),
+      ...(flags.host === undefined ? {} : { host: flags.host }),
+    },
+    model: modelOverrides(flags),
+  });
 }

@@ -1,3 +1,5 @@
+import type { DecodeReason } from '../serde/decode-error.js';
+
 /**
  * Why the scorer could not turn a record into a prediction. Each kind is a property of
  * the record itself, so the record goes to the dead-letter topic and the partition moves
@@ -5,17 +7,13 @@
  * they abort the transaction and the batch is retried.
  */
 export type RejectionKind =
-  // from src/serde DecodeError reasons
-  | 'empty'
-  | 'unknown-magic-byte'
-  | 'truncated'
-  | 'unknown-schema-id'
-  | 'schema-mismatch'
-  | 'invalid-avro'
-  | 'trailing-bytes'
-  // from the stream itself
+  /** the bytes are not a CustomerEvent (src/serde DecodeError reasons) */
+  | DecodeReason
+  /** over stream.maxRecordBytes */
   | 'oversize'
+  /** decoded, but fails the input contract */
   | 'invalid-customer'
+  /** the model or the encoder failed on a valid customer */
   | 'score-failed';
 
 export interface Rejection {

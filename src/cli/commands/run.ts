@@ -7,30 +7,15 @@ import { createLogger, type Logger } from '../../observability/logger.js';
 import { createMetricsRegistry } from '../../observability/metrics-registry.js';
 import { startWorker, type RunningWorker } from '../../stream/worker.js';
 import { SCORER_VERSION } from '../../stream/scorer-version.js';
-import { configWithFlags, modelOverrides, parsePort } from '../options.js';
+import { listenConfig, withListenOptions, type ListenFlags } from '../options.js';
 import { onShutdownSignals } from '../shutdown-signals.js';
 
-interface RunFlags {
-  port?: number;
-  host?: string;
-  model?: string;
-}
-
 export function runCommand(): Command {
-  return new Command('run')
-    .description('Run the stream worker (customers -> predictions, exactly-once) with the HTTP side-port')
-    .option('--port <n>', 'side-port listen port (default: config http.port / PORT)', parsePort)
-    .option('--host <address>', 'side-port listen address (default: config http.host / HOST)')
-    .option('--model <dir>', 'model artifact directory (default: config model.dir / MODEL_DIR)')
-    .action(async (flags: RunFlags) => {
-      const config = configWithFlags({
-        http: {
-          ...(flags.port === undefined ? {} : { port: flags.port }),
-          ...(flags.host === undefined ? {} : { host: flags.host }),
-        },
-        model: modelOverrides(flags),
-      });
-      await runWorker(config, createLogger({ name: config.service.name, level: config.log.level }));
+  return withListenOptions(
+    new Command('run').description('Run the stream worker (customers -> predictions, exactly-once) with the HTTP side-port'),
+  ).action(async (flags: ListenFlags) => {
+    const config = listenConfig(flags);
+    await runWorker(config, createLogger({ name: config.service.name, level: config.log.level }));
     });
 }
 

@@ -4,34 +4,22 @@ import { buildHttpServer } from '../../http/server.js';
 import type { ProbeResult } from '../../http/probes.js';
 import { createLogger } from '../../observability/logger.js';
 import { createMetricsRegistry } from '../../observability/metrics-registry.js';
-import { configWithFlags, modelOverrides, parsePort } from '../options.js';
+import { listenConfig, withListenOptions, type ListenFlags } from '../options.js';
 import { onShutdownSignals } from '../shutdown-signals.js';
-
-interface ServeFlags {
-  port?: number;
-  host?: string;
-  model?: string;
-}
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 const CLOSE_DEADLINE_MS = 10_000;
 
 export function serveCommand(): Command {
-  return new Command('serve')
-    .description('Serve the HTTP side-port only (predict, probes, metrics, OpenAPI); no Kafka')
-    .option('--port <n>', 'listen port, 0 = any free port (default: config http.port / PORT)', parsePort)
-    .option('--host <address>', 'listen address (default: config http.host / HOST)')
-    .option('--model <dir>', 'model artifact directory (default: config model.dir / MODEL_DIR)')
-    .action(async (flags: ServeFlags) => {
-      await runServe(flags);
-    });
+  return withListenOptions(
+    new Command('serve').description('Serve the HTTP side-port only (predict, probes, metrics, OpenAPI); no Kafka'),
+  ).action(async (flags: ListenFlags) => {
+    await runServe(flags);
+  });
 }
 
-async function runServe(flags: ServeFlags): Promise<void> {
-  const config = configWithFlags({
-    http: { ...(flags.port === undefined ? {} : { port: flags.port }), ...(flags.host === undefined ? {} : { host: flags.host }) },
-    model: modelOverrides(flags),
-  });
+async function runServe(flags: ListenFlags): Promise<void> {
+  const config = listenConfig(flags);
   const logger = createLogger({ name: config.service.name, level: config.log.level });
   // Loaded before the server exists: a bad artifact stops start-up, and once listening the model is ready.
   const model = await loadModel(config.model.dir);
