@@ -1,5 +1,5 @@
 /** Where results go and what every result file records about the machine it ran on. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -52,13 +52,9 @@ function stackVersions(): Record<string, string> {
 }
 
 export function versions() {
-  let java = 'unknown';
-  try {
-    java = execFileSync('java', ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr;
-    if (stderr) java = stderr.split('\n')[0] ?? java;
-  }
+  // `java -version` writes to stderr
+  const javaOut = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const java = (javaOut.stderr || javaOut.stdout || 'unknown').split('\n')[0]?.trim() ?? 'unknown';
   return {
     node: process.version,
     kafkajs: packageVersion('kafkajs'),

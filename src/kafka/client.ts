@@ -85,5 +85,7 @@ export const IDEMPOTENT_PRODUCER = {
   idempotent: true,
   maxInFlightRequests: 1,
   allowAutoTopicCreation: false,
-  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
+  // CONCURRENT_TRANSACTIONS right after a commit (markers still being written) clears within
+  // milliseconds: a short first backoff keeps it from adding 100 ms to the next transaction.
+  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 5_000 },
 } as const;

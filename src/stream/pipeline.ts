@@ -262,7 +262,10 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind) {
       }
       if (isRebalanceError(err)) {
         // From the heartbeat after a committed transaction: nothing is lost, kafkajs rejoins.
-        logger.info({ topic, partition, reason: (err as Error).message }, 'group rebalancing; the rest of the batch waits for the next owner');
+        logger.info(
+          { topic, partition, reason: (err as Error).message },
+          'group rebalancing; the rest of the batch waits for the next owner',
+        );
         throw err;
       }
       logger.error({ err, topic, partition }, 'transaction failed; the batch is retried from the committed offset');

@@ -8,9 +8,9 @@ import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
 import { describeExit, startWorker, type WorkerProcess } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
 
-const EVENTS = 40_000;
+const EVENTS = 45_000;
 /** fast enough that the workers are busy (open transactions) when the group rebalances */
-const PER_SECOND = 2_000;
+const PER_SECOND = 1_500;
 const PARTITIONS = 6;
 const names = uniqueNames('rebalance');
 let kafka: Kafka;
@@ -54,25 +54,28 @@ describe('chaos: rebalance', () => {
       const sending = sendPaced(producer, names.customers, events.map((e) => eventMessage(encoder, e)), { perSecond: PER_SECOND, chunk: 500 });
       const lag = async () => (await groupLag(admin, names.group, names.customers)).total;
       // Steps are paced by what the producer has sent, so each lands while traffic flows.
-      const sentBeyond = async (count: number, what: string) =>
-        waitUntil(() => sending.sent() >= count, {
+      // (capped below the total: a slow start-up must not make a step wait past the traffic)
+      const sentBeyond = async (wanted: number, what: string) => {
+        const count = Math.min(wanted, EVENTS - 1_500);
+        await waitUntil(() => sending.sent() >= count, {
           timeoutMs: 120_000,
           describe: () => `${sending.sent()} events sent, waiting for ${count} before ${what}`,
         });
+      };
 
-      await sentBeyond(4_000, 'worker 2 joins');
+      await sentBeyond(3_000, 'worker 2 joins');
       const w2 = startWorker({ label: `${names.suffix}-worker-2`, env });
       steps.push(`worker 2 started at ${sending.sent()} sent`);
       await w2.waitForReady(120_000);
       steps.push(`worker 2 ready at ${sending.sent()} sent, lag ${await lag()}`);
 
-      await sentBeyond(sending.sent() + 4_000, 'worker 3 joins');
+      await sentBeyond(sending.sent() + 3_000, 'worker 3 joins');
       const w3 = startWorker({ label: `${names.suffix}-worker-3`, env });
       steps.push(`worker 3 started at ${sending.sent()} sent`);
       await w3.waitForReady(120_000);
       steps.push(`worker 3 ready at ${sending.sent()} sent, lag ${await lag()}`);
 
-      await sentBeyond(sending.sent() + 4_000, 'worker 1 leaves');
+      await sentBeyond(sending.sent() + 3_000, 'worker 1 leaves');
       const sentAtLeave = sending.sent();
       steps.push(`worker 1 SIGTERM at ${sentAtLeave} sent, lag ${await lag()}`);
       w1.signal('SIGTERM');

@@ -3,12 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PredictionCollector, TopicCollector, describeAudit } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, telcoEvents } from '../support/events.js';
 import { useProcessCleanup } from '../support/hooks.js';
-import { connectedAdmin, createTopics, deleteTopics, describeLag, eventProducer, groupLag, sendPaced, testKafka } from '../support/kafka.js';
+import { connectedAdmin, createTopics, deleteTopics, describeLag, eventProducer, groupLag, sendAll, testKafka } from '../support/kafka.js';
 import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
 import { describeExit, startWorker, type WorkerProcess } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
 
 const EVENTS = 24_000;
+const BACKLOG = 16_000;
 const names = uniqueNames('zombie');
 let kafka: Kafka;
 let admin: Admin;
@@ -49,22 +50,26 @@ describe('chaos: zombie worker', () => {
       await w1.waitForReady();
       const w2 = startWorker({ label: `${names.suffix}-worker-2`, env });
       await w2.waitForReady();
-      const sending = sendPaced(producer, names.customers, events.map((e) => eventMessage(encoder, e)), { perSecond: 1_200, chunk: 400 });
-      await waitUntil(() => sending.sent() >= 4_000, { timeoutMs: 60_000, describe: () => `${sending.sent()} sent` });
+      const messages = events.map((e) => eventMessage(encoder, e));
 
-      // Freeze worker 1 in the middle of its work: it keeps its producers and open transactions.
+      // A backlog, so that worker 1 is in the middle of a batch (an open transaction) when frozen.
+      await sendAll(producer, names.customers, messages.slice(0, BACKLOG));
+      await waitUntil(() => predictions.records.length >= 1_000, {
+        timeoutMs: 60_000,
+        intervalMs: 20,
+        describe: () => `${predictions.records.length} predictions before the freeze`,
+      });
       w1.signal('SIGSTOP');
-      steps.push(`worker 1 frozen at ${sending.sent()} sent, owning ${JSON.stringify(lastAssignment(w1, names.customers))}`);
+      steps.push(`worker 1 frozen at ${predictions.records.length} predictions, owning ${JSON.stringify(lastAssignment(w1, names.customers))}`);
       await waitUntil(() => (lastAssignment(w2, names.customers) ?? []).length === 3, {
         timeoutMs: 60_000,
         describe: () => `worker 2 never took all partitions (has ${JSON.stringify(lastAssignment(w2, names.customers))})`,
       });
-      steps.push(`worker 2 took all partitions at ${sending.sent()} sent`);
-      await waitUntil(() => sending.sent() >= 16_000, { timeoutMs: 60_000, describe: () => `${sending.sent()} sent` });
+      steps.push(`worker 2 took all partitions at ${predictions.records.length} predictions`);
+      await sendAll(producer, names.customers, messages.slice(BACKLOG));
       w1.signal('SIGCONT');
-      steps.push(`worker 1 woken at ${sending.sent()} sent`);
+      steps.push(`worker 1 woken at ${predictions.records.length} predictions`);
 
-      await sending.done;
       const expected = new Set(events.map((e) => e.event_id));
       await predictions.waitForAll(expected, 180_000);
       await waitUntil(async () => (await groupLag(admin, names.group, names.customers)).total === 0, {
@@ -81,6 +86,9 @@ describe('chaos: zombie worker', () => {
       expect(audit.missing, describeAudit(audit)).toEqual([]);
       expect(audit.duplicated, describeAudit(audit)).toEqual([]);
       expect(audit.unexpected, describeAudit(audit)).toEqual([]);
+      expect(w1.log(), 'worker 1 must have woken inside a transaction and been fenced (the case under test)').toContain(
+        'partition producer fenced by a newer owner',
+      );
       expect(w1.running, `the fenced worker must rejoin, not die (${describeExit(w1.status)})`).toBe(true);
       expect(w2.running, `worker 2 ${describeExit(w2.status)}`).toBe(true);
       await w1.waitForReady(60_000);

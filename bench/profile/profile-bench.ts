@@ -1,0 +1,69 @@
+/**
+ * Section 6: CPU profiles (node --cpu-prof) of the stream worker during a drain of pre-produced events, and of
+ * `serve` under autocannon at 32 connections; each summarized into self time by function and by area, plus a
+ * .folded file for a flame graph. Profiling slows the process down, so these runs are not the measured ones.
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startProcess, waitForHttp } from '../lib/children.js';
+import { freePort } from '../lib/free-port.js';
+import { LOGS_DIR, REPO_ROOT, RESULTS_DIR } from '../lib/results.js';
+import { loadPredict } from '../http/load.js';
+import { NOTES_CUSTOMER } from '../http/notes-customer.js';
+import type { StreamContext } from '../stream/context.js';
+import { workerThroughput } from '../stream/throughput.js';
+import { foldedStacks, steadyState, summarize, type CpuProfile, type ProfileSummary } from './cpuprofile.js';
+
+export interface ProfiledRun {
+  profile: string;
+  folded: string;
+  summary: ProfileSummary;
+  note: string;
+}
+
+function summarizeDir(dir: string, name: string, note: string, marker: (url: string) => boolean): ProfiledRun {
+  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1);
+  if (!file) throw new Error(`no .cpuprofile was written to ${dir} (did the process exit cleanly?)`);
+  const whole = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  const profile = steadyState(whole, (frame) => marker(frame.url));
+  const folded = join(dir, `${name}.folded`);
+  writeFileSync(folded, foldedStacks(profile));
+  return { profile: join(dir, file).replace(`${REPO_ROOT}/`, ''), folded: folded.replace(`${REPO_ROOT}/`, ''), summary: summarize(profile), note };
+}
+
+export async function profileWorker(ctx: StreamContext, events: number, runId: string): Promise<ProfiledRun & { events_per_second: number }> {
+  const dir = join(RESULTS_DIR, 'profiles', `worker-${runId}`);
+  mkdirSync(dir, { recursive: true });
+  const run = await workerThroughput(ctx, {
+    label: 'profile',
+    partitions: 3,
+    workers: 1,
+    events,
+    verify: false,
+    nodeFlags: ['--cpu-prof', '--cpu-prof-dir', dir],
+  });
+  return {
+    ...summarizeDir(dir, 'worker', `worker draining ${events} pre-produced events, 3 partitions, exactly-once`, (url) => url.includes('/dist/stream/pipeline')),
+    events_per_second: run.events_per_second,
+  };
+}
+
+export async function profileServe(seconds: number, runId: string): Promise<ProfiledRun & { requests_per_second: number }> {
+  const dir = join(RESULTS_DIR, 'profiles', `serve-${runId}`);
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const proc = startProcess('serve --cpu-prof', process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, join(REPO_ROOT, 'bin', 'churn-scorer'), 'serve', '--host', '127.0.0.1', '--port', String(port)], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+    logFile: join(LOGS_DIR, `profile-serve-${runId}.log`),
+  });
+  let rps = NaN;
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, proc, 60_000);
+    const load = await loadPredict(`http://127.0.0.1:${port}/predict`, JSON.stringify(NOTES_CUSTOMER), 32, seconds);
+    rps = load.requests_per_second;
+  } finally {
+    await proc.stop(15_000);
+  }
+  return { ...summarizeDir(dir, 'serve', `serve under autocannon, 32 connections, ${seconds} s`, (url) => url.includes('/dist/model/')), requests_per_second: rps };
+}

@@ -1,0 +1,164 @@
+/**
+ * `npm run bench [-- --quick] [-- --only score,http,stream,python,ceiling,latency,scaling,profile]`
+ *
+ * Every section of issue 5 in one run, side by side on the same machine and broker: scorer vs scikit-learn, HTTP
+ * vs the notes' FastAPI service, the exactly-once stream vs a Python Kafka loop and Kafka's own perf tools,
+ * scaling over partitions, worker memory, CPU profiles. Writes bench/results/bench-<run>.json (everything) and
+ * bench/results/summary-<run>.md (the tables), and prints the tables. Every process it starts is stopped on exit.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runHttpBench, type HttpBenchResult } from './http/http-bench.js';
+import { stopAll } from './lib/children.js';
+import { acquireStack, type BenchStack } from './lib/stack.js';
+import { loadAverage, machine, RESULTS_DIR, REPO_ROOT, versions, writeResult } from './lib/results.js';
+import { profileServe, profileWorker } from './profile/profile-bench.js';
+import { renderSummary, type BenchReport } from './report.js';
+import { runScoreBench } from './score-section.js';
+import { FULL, QUICK } from './sizes.js';
+import { brokerCeiling } from './stream/ceiling.js';
+import { closeStreamContext, openStreamContext, type StreamContext } from './stream/context.js';
+import { latencyAndBurst } from './stream/latency.js';
+import { pythonLoopThroughput, workerThroughput } from './stream/throughput.js';
+
+const SECTIONS = ['score', 'http', 'stream', 'python', 'ceiling', 'latency', 'scaling', 'profile'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'skip-build': { type: 'boolean', default: false },
+    // e.g. --worker-node-flags=--max-semi-space-size=4 : V8/Node flags for every `run` worker (what-if runs)
+    'worker-node-flags': { type: 'string' },
+  },
+});
+const quick = values.quick ?? false;
+const sizes = quick ? QUICK : FULL;
+const only = new Set((values.only?.split(',') ?? SECTIONS) as Section[]);
+for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (known: ${SECTIONS.join(', ')})`);
+const stamp = { id: new Date().toISOString().replace(/[:.]/g, '-'), quick };
+const workerNodeFlags = values['worker-node-flags']?.split(' ').filter((f) => f !== '') ?? [];
+const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+function prepare(): void {
+  if (!values['skip-build']) {
+    say('npm run build (the benchmarks run bin/churn-scorer from dist/)');
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
+  }
+  if (only.has('score') || only.has('http') || only.has('python')) {
+    say('bash scripts/python-env.sh (uv + training/.venv for scikit-learn, FastAPI, confluent-kafka)');
+    execFileSync('bash', ['scripts/python-env.sh'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const report: BenchReport = { run: stamp.id, quick, sizes, machine: machine(), versions: versions(), load: { before: loadAverage() }, worker_node_flags: workerNodeFlags };
+  say(`run ${stamp.id}${quick ? ' (quick)' : ''}; load average ${report.load.before.join(' ')}`);
+  prepare();
+
+  if (only.has('score')) {
+    report.score = await runScoreBench(sizes.scoreSeconds, stamp.id);
+  }
+  if (only.has('http')) {
+    report.http = await runHttpBench({
+      connections: sizes.httpConnections,
+      seconds: sizes.httpSeconds,
+      warmupSeconds: sizes.httpWarmupSeconds,
+      runId: stamp.id,
+    }) satisfies HttpBenchResult;
+    report.load.after_http = loadAverage();
+  }
+
+  const streamSections: Section[] = ['stream', 'python', 'ceiling', 'latency', 'scaling', 'profile'];
+  if (streamSections.some((s) => only.has(s))) {
+    const stack: BenchStack = await acquireStack();
+    let ctx: StreamContext | undefined;
+    try {
+      ctx = await openStreamContext(stack, stamp.id);
+      report.stack = { brokers: stack.brokers, registry: stack.registryUrl, started_here: stack.startedHere };
+      if (only.has('stream')) {
+        report.stream = await workerThroughput(ctx, {
+          label: 'peak',
+          partitions: sizes.streamPartitions,
+          workers: 1,
+          events: sizes.streamEvents,
+          verify: true,
+          nodeFlags: workerNodeFlags,
+        });
+      }
+      if (only.has('python')) {
+        report.python = [];
+        for (const [delivery, scoring] of [
+          ['exactly-once', 'single'],
+          ['at-least-once', 'single'],
+          ['exactly-once', 'batch'],
+        ] as const) {
+          report.python.push(
+            await pythonLoopThroughput(ctx, {
+              label: `python-${delivery === 'exactly-once' ? 'eos' : 'alo'}-${scoring}`,
+              partitions: sizes.streamPartitions,
+              events: sizes.pythonEvents,
+              delivery,
+              scoring,
+            }),
+          );
+        }
+      }
+      if (only.has('ceiling')) {
+        const recordSize = Math.round(report.stream?.produce.mean_value_bytes ?? 330);
+        report.ceiling = await brokerCeiling(ctx, { recordSize, records: sizes.ceilingRecords, partitions: sizes.streamPartitions });
+      }
+      if (only.has('latency')) {
+        const peak = report.stream?.events_per_second;
+        if (peak === undefined || !Number.isFinite(peak)) throw new Error('the latency section needs the peak from the stream section');
+        report.latency = await latencyAndBurst(ctx, {
+          peak,
+          fractions: sizes.latencyFractions,
+          seconds: sizes.latencySeconds,
+          partitions: sizes.streamPartitions,
+          burstSeconds: sizes.burstSeconds,
+          nodeFlags: workerNodeFlags,
+        });
+      }
+      if (only.has('scaling')) {
+        report.scaling = [];
+        for (const p of sizes.scalingPartitions) {
+          report.scaling.push(
+            await workerThroughput(ctx, { label: `scale-${p}`, partitions: p, workers: p, events: sizes.scalingEvents, verify: false, nodeFlags: workerNodeFlags }),
+          );
+        }
+      }
+      if (only.has('profile')) {
+        report.profile = {
+          worker: await profileWorker(ctx, sizes.profileEvents, stamp.id),
+          serve: await profileServe(sizes.profileServeSeconds, stamp.id),
+        };
+      }
+    } finally {
+      if (ctx) await closeStreamContext(ctx);
+      await stack.release();
+    }
+  }
+
+  report.load.after = loadAverage();
+  report.seconds = (Date.now() - started) / 1000;
+  const file = writeResult(stamp, 'bench', { report });
+  const summary = renderSummary(report);
+  const md = join(RESULTS_DIR, `summary-${stamp.id}.md`);
+  writeFileSync(md, summary);
+  process.stdout.write(summary);
+  say(`written ${file} and ${md} in ${report.seconds.toFixed(0)} s`);
+}
+
+try {
+  await main();
+} catch (err) {
+  process.exitCode = 1;
+  say(`failed: ${(err as Error).stack ?? String(err)}`);
+} finally {
+  await stopAll();
+}

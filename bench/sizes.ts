@@ -1,0 +1,56 @@
+/** How big each benchmark is, full and --quick (the quick run must finish within 5 minutes). */
+export interface BenchSizes {
+  scoreSeconds: number;
+  httpConnections: readonly number[];
+  httpSeconds: number;
+  httpWarmupSeconds: number;
+  /** events drained by the worker for peak throughput (issue: at least 200,000) */
+  streamEvents: number;
+  streamPartitions: number;
+  /** events per Python loop variant */
+  pythonEvents: number;
+  ceilingRecords: number;
+  latencyFractions: readonly number[];
+  latencySeconds: number;
+  burstSeconds: number;
+  scalingPartitions: readonly number[];
+  scalingEvents: number;
+  profileEvents: number;
+  profileServeSeconds: number;
+}
+
+export const FULL: BenchSizes = {
+  scoreSeconds: 3,
+  httpConnections: [1, 8, 32, 128],
+  httpSeconds: 10,
+  httpWarmupSeconds: 2,
+  streamEvents: 200_000,
+  streamPartitions: 3,
+  pythonEvents: 100_000,
+  ceilingRecords: 500_000,
+  latencyFractions: [0.25, 0.5, 0.9],
+  latencySeconds: 15,
+  burstSeconds: 10,
+  scalingPartitions: [1, 2, 4],
+  scalingEvents: 100_000,
+  profileEvents: 60_000,
+  profileServeSeconds: 8,
+};
+
+export const QUICK: BenchSizes = {
+  scoreSeconds: 1,
+  httpConnections: [1, 8, 32, 128],
+  httpSeconds: 3,
+  httpWarmupSeconds: 1,
+  streamEvents: 20_000,
+  streamPartitions: 3,
+  pythonEvents: 5_000,
+  ceilingRecords: 100_000,
+  latencyFractions: [0.25, 0.5, 0.9],
+  latencySeconds: 4,
+  burstSeconds: 4,
+  scalingPartitions: [1, 2, 4],
+  scalingEvents: 10_000,
+  profileEvents: 10_000,
+  profileServeSeconds: 3,
+};

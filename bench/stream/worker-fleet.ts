@@ -1,0 +1,77 @@
+/**
+ * `bin/churn-scorer run` processes on one topic set, with the metrics that tell how far they are: the sum of
+ * churn_stream_records_consumed_total{source="live"} over the workers (counted at transaction commit).
+ */
+import { join } from 'node:path';
+import { startProcess, waitForHttp, type StartedProcess } from '../lib/children.js';
+import { freePort } from '../lib/free-port.js';
+import { LOGS_DIR, REPO_ROOT } from '../lib/results.js';
+import type { TopicSet } from './bench-topics.js';
+
+export interface StackAddresses {
+  brokers: string;
+  registryUrl: string;
+}
+
+export interface WorkerProcess {
+  proc: StartedProcess;
+  base: string;
+}
+
+export interface FleetOptions {
+  count: number;
+  label: string;
+  /** extra node flags, e.g. --cpu-prof */
+  nodeFlags?: readonly string[];
+}
+
+export async function startFleet(stack: StackAddresses, topics: TopicSet, options: FleetOptions): Promise<WorkerProcess[]> {
+  const workers: WorkerProcess[] = [];
+  try {
+    for (let i = 0; i < options.count; i++) {
+      const port = await freePort();
+      const env = {
+        ...process.env,
+        KAFKA_BROKERS: stack.brokers,
+        SCHEMA_REGISTRY_URL: stack.registryUrl,
+        TOPIC_CUSTOMERS: topics.customers,
+        TOPIC_PREDICTIONS: topics.predictions,
+        TOPIC_DLQ: topics.deadLetter,
+        TOPIC_REPLAY: topics.replay,
+        CONSUMER_GROUP: topics.group,
+        TOPIC_PARTITIONS: String(topics.partitions),
+        KAFKA_CLIENT_ID: `${topics.prefix}.w${i}`,
+        LOG_LEVEL: 'warn',
+      };
+      const args = [...(options.nodeFlags ?? []), join(REPO_ROOT, 'bin', 'churn-scorer'), 'run', '--host', '127.0.0.1', '--port', String(port)];
+      const proc = startProcess(`worker ${options.label}#${i}`, process.execPath, args, {
+        cwd: REPO_ROOT,
+        env,
+        logFile: join(LOGS_DIR, `${options.label}-worker${i}.log`),
+      });
+      workers.push({ proc, base: `http://127.0.0.1:${port}` });
+    }
+    await Promise.all(workers.map((w) => waitForHttp(`${w.base}/readyz`, w.proc, 120_000)));
+    return workers;
+  } catch (err) {
+    await stopFleet(workers);
+    throw err;
+  }
+}
+
+export async function stopFleet(workers: readonly WorkerProcess[]): Promise<void> {
+  await Promise.allSettled(workers.map((w) => w.proc.stop(20_000)));
+}
+
+const CONSUMED = /^churn_stream_records_consumed_total\{source="live"\} ([0-9.e+]+)$/m;
+
+export async function consumedBy(worker: WorkerProcess): Promise<number> {
+  const res = await fetch(`${worker.base}/metrics`, { signal: AbortSignal.timeout(5_000) });
+  const text = await res.text();
+  return Number(CONSUMED.exec(text)?.[1] ?? 0);
+}
+
+export async function consumedByAll(workers: readonly WorkerProcess[]): Promise<number> {
+  const counts = await Promise.all(workers.map((w) => consumedBy(w).catch(() => NaN)));
+  return counts.reduce((a, b) => a + b, 0);
+}

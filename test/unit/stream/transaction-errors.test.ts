@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { isFencedError, isRebalanceError, PartitionFencedError } from '../../../src/stream/transaction-errors.js';
+
+/** The shape kafkajs gives broker errors: KafkaJSProtocolError { type, code, retriable }. */
+function protocolError(type: string, code: number): Error {
+  return Object.assign(new Error(type.toLowerCase()), { type, code, retriable: false });
+}
+
+describe('transaction error classification', () => {
+  it('recognises fencing, also when wrapped under cause', () => {
+    expect(isFencedError(protocolError('INVALID_PRODUCER_EPOCH', 47))).toBe(true);
+    const wrapped = new Error('KafkaJSNonRetriableError', { cause: protocolError('INVALID_PRODUCER_EPOCH', 47) });
+    expect(isFencedError(new Error('outer', { cause: wrapped }))).toBe(true);
+    // kafkajs 2.2.4 does not know code 90 by name
+    expect(isFencedError(Object.assign(new Error('unknown'), { code: 90 }))).toBe(true);
+  });
+
+  it('does not take other failures for fencing', () => {
+    expect(isFencedError(protocolError('NOT_COORDINATOR', 16))).toBe(false);
+    expect(isFencedError(new Error('ECONNREFUSED'))).toBe(false);
+    expect(isFencedError(undefined)).toBe(false);
+  });
+
+  it('recognises group rebalances', () => {
+    expect(isRebalanceError(protocolError('REBALANCE_IN_PROGRESS', 27))).toBe(true);
+    expect(isRebalanceError(protocolError('INVALID_PRODUCER_EPOCH', 47))).toBe(false);
+  });
+
+  it('turns fencing into a retriable error so kafkajs rejoins instead of crashing the consumer', () => {
+    const err = new PartitionFencedError('customers', 2, { cause: protocolError('INVALID_PRODUCER_EPOCH', 47) });
+    expect(err.retriable).toBe(true);
+    expect(err.message).toContain('customers[2]');
+    expect(isFencedError(err)).toBe(true);
+  });
+});
