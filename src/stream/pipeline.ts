@@ -21,6 +21,7 @@ import type { PartitionLeases } from './partition-leases.js';
 import { predictionHeaders, predictionRecord } from './prediction-record.js';
 import type { Rejection } from './rejection.js';
 import type { StreamMetrics } from './stream-metrics.js';
+import type { OutcomeCounters } from '../observability/prediction-metrics.js';
 import { PartitionFencedError, isFencedError, isRebalanceError } from './transaction-errors.js';
 
 export interface EventDecoder {
@@ -40,6 +41,8 @@ export interface PipelineDeps {
   rules: ValidationRules;
   leases: PartitionLeases;
   metrics: StreamMetrics;
+  /** churn_predictions_total{source="stream"}, shared with the side-port's counter */
+  outcomes: OutcomeCounters;
   logger: Logger;
   topics: { predictions: string; deadLetter: string };
   consumerGroupId: string;
@@ -140,6 +143,7 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind) {
     readonly eventTimes: number[] = [];
     readonly rejections: Rejection[] = [];
     count = 0;
+    churned = 0;
     lastOffset = '';
 
     add(outcome: Outcome, offset: string): void {
@@ -148,6 +152,7 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind) {
       if (outcome.ok) {
         this.predictions.push(outcome.message);
         this.eventTimes.push(outcome.eventTime);
+        if (outcome.churn) this.churned++;
       } else {
         this.deadLetters.push(outcome.message);
         this.rejections.push(outcome.rejection);
@@ -199,6 +204,8 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind) {
     batchSize.observe(pending.count);
     consumed.inc(pending.count);
     produced.inc(pending.predictions.length);
+    deps.outcomes.churn.inc(pending.churned);
+    deps.outcomes.no_churn.inc(pending.predictions.length - pending.churned);
     for (const eventTime of pending.eventTimes) endToEnd.observe(Math.max(0, committedAt - eventTime) / 1000);
     for (const rejection of pending.rejections) {
       metrics.deadLettered.inc({ source: source.label, reason: rejection.kind });

@@ -19,6 +19,7 @@ import { PartitionLeases } from './partition-leases.js';
 import { createBatchHandler, type PipelineDeps, type SourceKind } from './pipeline.js';
 import { LiveFirstGate } from './live-first-gate.js';
 import { streamMetrics } from './stream-metrics.js';
+import { outcomeCounters, predictionMetrics } from '../observability/prediction-metrics.js';
 import type { ProbeResult } from '../http/probes.js';
 
 export interface WorkerDeps {
@@ -95,6 +96,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     model,
     rules,
     metrics,
+    outcomes: outcomeCounters(predictionMetrics(deps.metrics), 'stream'),
     logger: log,
     topics: { predictions: config.topics.predictions, deadLetter: config.topics.deadLetter },
     scorerVersion: deps.scorerVersion,
