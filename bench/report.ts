@@ -1,7 +1,7 @@
 /** The markdown summary of one `npm run bench` run: every table with its ratios, and the targets of issue 5. */
 import { httpTable, type HttpBenchResult } from './http/http-bench.js';
 import { fixed, int, markdownTable, times } from './lib/markdown-table.js';
-import { ratio } from './lib/stats.js';
+import { maxOf, ratio } from './lib/stats.js';
 import type { ProfiledRun } from './profile/profile-bench.js';
 import type { ScoreResult } from './score-section.js';
 import type { BenchSizes } from './sizes.js';
@@ -25,7 +25,8 @@ export interface BenchReport {
   ceiling?: CeilingResult;
   latency?: LatencyResult;
   scaling?: WorkerThroughput[];
-  profile?: { worker: ProfiledRun & { events_per_second: number }; serve: ProfiledRun & { requests_per_second: number } };
+  profile?: { worker?: ProfiledRun & { events_per_second: number }; serve?: ProfiledRun & { requests_per_second: number } };
+  errors?: Record<string, string>;
   seconds?: number;
 }
 
@@ -57,7 +58,7 @@ function streamSection(r: BenchReport): string {
       int(w.events_per_second),
       times(ratio(w.events_per_second, eosSingle?.events_per_second ?? NaN)),
       pct(100 * ratio(w.events_per_second, ceiling)),
-      fixed(Math.max(...w.memory.map((m) => m.rss_max_mb)), 0),
+      fixed(maxOf(w.memory.map((m) => m.rss_max_mb)), 0),
     ]);
   }
   for (const p of r.python ?? []) {
@@ -108,7 +109,7 @@ function latencySection(l: LatencyResult): string {
 function memorySection(r: BenchReport): string {
   const b = r.latency?.burst;
   const rows: string[][] = [];
-  if (r.stream) rows.push(['draining the backlog at peak (section 3)', fixed(Math.max(...r.stream.memory.map((m) => m.rss_max_mb)), 0), fixed(Math.max(...r.stream.memory.map((m) => m.hwm_mb)), 0)]);
+  if (r.stream) rows.push(['draining the backlog at peak (section 3)', fixed(maxOf(r.stream.memory.map((m) => m.rss_max_mb)), 0), fixed(maxOf(r.stream.memory.map((m) => m.hwm_mb)), 0)]);
   for (const p of r.latency?.phases ?? []) rows.push([`steady at ${Math.round(p.fraction_of_peak * 100)}% of peak`, `${fixed(p.rss_mb.median, 0)} (max ${fixed(p.rss_mb.max, 0)})`, '']);
   if (b) {
     rows.push([`burst: ${int(b.base_rate)}/s -> ${int(b.burst_rate_offered)}/s offered (${int(b.burst_rate_achieved)}/s achieved) for ${b.seconds.burst} s -> ${int(b.base_rate)}/s`, `before ${fixed(b.rss_mb.steady_before, 0)}, max ${fixed(b.rss_mb.max, 0)}, after ${fixed(b.rss_mb.after, 0)}`, fixed(b.rss_mb.hwm, 0)]);
@@ -153,7 +154,7 @@ function targets(r: BenchReport): string {
     ...(r.stream?.memory.map((m) => m.rss_max_mb) ?? []),
     ...(r.latency ? [r.latency.burst.rss_mb.max, ...r.latency.phases.map((p) => p.rss_mb.max)] : []),
   ];
-  const rssMax = rssValues.length ? Math.max(...rssValues) : undefined;
+  const rssMax = rssValues.length ? maxOf(rssValues) : undefined;
   const ceiling = r.ceiling?.pipeline_ceiling_events_per_second;
   const rows = [
     ['scoring >= 20x sklearn single-record', scoreRatio == null ? 'n/a' : times(scoreRatio), met(scoreRatio == null ? undefined : scoreRatio >= 20)],
@@ -184,8 +185,10 @@ export function renderSummary(r: BenchReport): string {
   if (r.scaling) parts.push('## 4. Scaling', scalingSection(r.scaling));
   if (r.stream || r.latency) parts.push('## 5. Worker memory', memorySection(r));
   if (r.profile) {
-    parts.push('## 6. Profiles', profileSection(r.profile.worker, `Worker (${int(r.profile.worker.events_per_second)} events/s while profiled)`));
-    parts.push(profileSection(r.profile.serve, `serve (${int(r.profile.serve.requests_per_second)} req/s while profiled)`));
+    parts.push('## 6. Profiles');
+    if (r.profile.worker) parts.push(profileSection(r.profile.worker, `Worker (${int(r.profile.worker.events_per_second)} events/s while profiled)`));
+    if (r.profile.serve) parts.push(profileSection(r.profile.serve, `serve (${int(r.profile.serve.requests_per_second)} req/s while profiled)`));
   }
+  if (r.errors) parts.push('## Failed sections', markdownTable(['section', 'error'], Object.entries(r.errors).map(([k, v]) => [k, v.replace(/\|/g, '/')])));
   return parts.join('\n\n') + '\n';
 }

@@ -54,6 +54,17 @@ function prepare(): void {
   }
 }
 
+/** Runs one section; a failure is recorded in the report and the run goes on with the next section. */
+async function section<T>(report: BenchReport, name: string, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (err) {
+    say(`section ${name} failed: ${(err as Error).stack ?? String(err)}`);
+    (report.errors ??= {})[name] = (err as Error).message;
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const report: BenchReport = { run: stamp.id, quick, sizes, machine: machine(), versions: versions(), load: { before: loadAverage() }, worker_node_flags: workerNodeFlags };
@@ -61,15 +72,17 @@ async function main(): Promise<void> {
   prepare();
 
   if (only.has('score')) {
-    report.score = await runScoreBench(sizes.scoreSeconds, stamp.id);
+    report.score = await section(report, 'score', () => runScoreBench(sizes.scoreSeconds, stamp.id));
   }
   if (only.has('http')) {
-    report.http = await runHttpBench({
-      connections: sizes.httpConnections,
-      seconds: sizes.httpSeconds,
-      warmupSeconds: sizes.httpWarmupSeconds,
-      runId: stamp.id,
-    }) satisfies HttpBenchResult;
+    report.http = await section(report, 'http', (): Promise<HttpBenchResult> =>
+      runHttpBench({
+        connections: sizes.httpConnections,
+        seconds: sizes.httpSeconds,
+        warmupSeconds: sizes.httpWarmupSeconds,
+        runId: stamp.id,
+      }),
+    );
     report.load.after_http = loadAverage();
   }
 
@@ -81,14 +94,15 @@ async function main(): Promise<void> {
       ctx = await openStreamContext(stack, stamp.id);
       report.stack = { brokers: stack.brokers, registry: stack.registryUrl, started_here: stack.startedHere };
       if (only.has('stream')) {
-        report.stream = await workerThroughput(ctx, {
+        const c = ctx;
+        report.stream = await section(report, 'stream', () => workerThroughput(c, {
           label: 'peak',
           partitions: sizes.streamPartitions,
           workers: 1,
           events: sizes.streamEvents,
           verify: true,
           nodeFlags: workerNodeFlags,
-        });
+        }));
       }
       if (only.has('python')) {
         report.python = [];
@@ -97,46 +111,51 @@ async function main(): Promise<void> {
           ['at-least-once', 'single'],
           ['exactly-once', 'batch'],
         ] as const) {
-          report.python.push(
-            await pythonLoopThroughput(ctx, {
-              label: `python-${delivery === 'exactly-once' ? 'eos' : 'alo'}-${scoring}`,
-              partitions: sizes.streamPartitions,
-              events: sizes.pythonEvents,
-              delivery,
-              scoring,
-            }),
+          const c = ctx;
+          const label = `python-${delivery === 'exactly-once' ? 'eos' : 'alo'}-${scoring}`;
+          const result = await section(report, label, () =>
+            pythonLoopThroughput(c, { label, partitions: sizes.streamPartitions, events: sizes.pythonEvents, delivery, scoring }),
           );
+          if (result) report.python.push(result);
         }
       }
       if (only.has('ceiling')) {
         const recordSize = Math.round(report.stream?.produce.mean_value_bytes ?? 330);
-        report.ceiling = await brokerCeiling(ctx, { recordSize, records: sizes.ceilingRecords, partitions: sizes.streamPartitions });
+        const c = ctx;
+        report.ceiling = await section(report, 'ceiling', () =>
+          brokerCeiling(c, { recordSize, records: sizes.ceilingRecords, partitions: sizes.streamPartitions }),
+        );
       }
       if (only.has('latency')) {
+        const c = ctx;
         const peak = report.stream?.events_per_second;
-        if (peak === undefined || !Number.isFinite(peak)) throw new Error('the latency section needs the peak from the stream section');
-        report.latency = await latencyAndBurst(ctx, {
+        report.latency = await section(report, 'latency', async () => {
+          if (peak === undefined || !Number.isFinite(peak)) throw new Error('the latency section needs the peak from the stream section');
+          return latencyAndBurst(c, {
           peak,
           fractions: sizes.latencyFractions,
           seconds: sizes.latencySeconds,
           partitions: sizes.streamPartitions,
           burstSeconds: sizes.burstSeconds,
           nodeFlags: workerNodeFlags,
+          });
         });
       }
       if (only.has('scaling')) {
         report.scaling = [];
         for (const p of sizes.scalingPartitions) {
-          report.scaling.push(
-            await workerThroughput(ctx, { label: `scale-${p}`, partitions: p, workers: p, events: sizes.scalingEvents, verify: false, nodeFlags: workerNodeFlags }),
+          const c = ctx;
+          const result = await section(report, `scale-${p}`, () =>
+            workerThroughput(c, { label: `scale-${p}`, partitions: p, workers: p, events: sizes.scalingEvents, verify: false, nodeFlags: workerNodeFlags }),
           );
+          if (result) report.scaling.push(result);
         }
       }
       if (only.has('profile')) {
-        report.profile = {
-          worker: await profileWorker(ctx, sizes.profileEvents, stamp.id),
-          serve: await profileServe(sizes.profileServeSeconds, stamp.id),
-        };
+        const c = ctx;
+        const worker = await section(report, 'profile-worker', () => profileWorker(c, sizes.profileEvents, stamp.id));
+        const serve = await section(report, 'profile-serve', () => profileServe(sizes.profileServeSeconds, stamp.id));
+        report.profile = { ...(worker ? { worker } : {}), ...(serve ? { serve } : {}) };
       }
     } finally {
       if (ctx) await closeStreamContext(ctx);
@@ -144,6 +163,7 @@ async function main(): Promise<void> {
     }
   }
 
+  if (report.errors) process.exitCode = 1;
   report.load.after = loadAverage();
   report.seconds = (Date.now() - started) / 1000;
   const file = writeResult(stamp, 'bench', { report });
@@ -153,6 +173,10 @@ async function main(): Promise<void> {
   process.stdout.write(summary);
   say(`written ${file} and ${md} in ${report.seconds.toFixed(0)} s`);
 }
+
+process.on('unhandledRejection', (reason) => {
+  say(`unhandled rejection (ignored, the section that caused it reports its own failure): ${String(reason)}`);
+});
 
 try {
   await main();

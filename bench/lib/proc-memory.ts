@@ -1,5 +1,6 @@
 /** Resident memory of a process from /proc/<pid>/status (Linux): VmRSS now, VmHWM the peak so far. */
 import { readFileSync } from 'node:fs';
+import { maxOf } from './stats.js';
 
 export interface MemorySample {
   /** ms since the sampler started */
@@ -44,7 +45,7 @@ export function memorySummary(samples: readonly MemorySample[]) {
   const last = samples.at(-1);
   return {
     samples: samples.length,
-    rss_max_mb: rss.length ? Math.max(...rss) : NaN,
+    rss_max_mb: rss.length ? maxOf(rss) : NaN,
     rss_last_mb: last?.rss_mb ?? NaN,
     hwm_mb: last?.hwm_mb ?? NaN,
   };

@@ -11,3 +11,10 @@ export function median(values: readonly number[]): number {
 }
 
 export const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
+
+/** Largest value; a loop, since Math.max(...xs) overflows the stack for large arrays. */
+export function maxOf(values: Iterable<number>): number {
+  let max = -Infinity;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}

@@ -17,19 +17,19 @@ export async function brokerCeiling(ctx: StreamContext, options: { recordSize: n
   const classpath = await kafkaToolsClasspath();
   const topics = await freshTopics(ctx, 'ceiling', options.partitions);
   const common = { brokers: ctx.stack.brokers, records: options.records, recordSize: options.recordSize };
-  const producer = await producerPerformance(classpath, { ...common, topic: topics.customers, label: 'ceiling-producer' });
+  const producer = await producerPerformance(classpath, { ...common, topic: topics.customers, label: `${topics.prefix}-producer` });
   const producerTxn = await producerPerformance(classpath, {
     ...common,
     topic: topics.predictions,
     transactionalId: `${topics.group}.perf`,
-    label: 'ceiling-producer-transactional',
+    label: `${topics.prefix}-producer-transactional`,
   });
   const consumer = await consumerPerformance(classpath, {
     brokers: ctx.stack.brokers,
     topic: topics.customers,
     records: options.records,
     group: `${topics.group}.perf`,
-    label: 'ceiling-consumer',
+    label: `${topics.prefix}-consumer`,
   });
   process.stderr.write(
     `bench stream: broker ceiling: produce ${Math.round(producer.records_per_second)}/s (transactional ${Math.round(producerTxn.records_per_second)}/s), consume ${Math.round(consumer.records_per_second)}/s\n`,

@@ -75,7 +75,8 @@ export async function preProduce(producer: Producer, source: EventSource, topic:
     }
     const p = producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None });
     inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
+    // the error itself surfaces through Promise.race/all below
+    void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
     if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
@@ -89,21 +90,25 @@ export async function preProduce(producer: Producer, source: EventSource, topic:
  */
 export async function produceAtRate(producer: Producer, source: EventSource, topic: string, rate: number, seconds: number) {
   const TICK_MS = 10;
+  const MAX_SEND = 1000;
   const firstSeq = source.sentAt.length;
   const started = Date.now();
   const end = started + seconds * 1000;
   let sent = 0;
   const inFlight = new Set<Promise<unknown>>();
   while (Date.now() < end) {
-    const due = Math.floor(((Date.now() - started) / 1000) * rate) - sent;
-    if (due > 0) {
+    // at most MAX_SEND per request: one partition's batch must stay under the broker's message.max.bytes
+    let due = Math.floor(((Date.now() - started) / 1000) * rate) - sent;
+    while (due > 0) {
       const now = Date.now();
       const messages: Message[] = [];
-      for (let i = 0; i < due; i++) messages.push(source.next(now));
-      sent += due;
+      const count = Math.min(due, MAX_SEND);
+      for (let i = 0; i < count; i++) messages.push(source.next(now));
+      sent += count;
+      due -= count;
       const p = producer.send({ topic, messages, acks: -1 });
       inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
+      void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
     }
     await sleep(TICK_MS);
   }

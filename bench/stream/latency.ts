@@ -5,7 +5,7 @@
  */
 import { sleep } from '../lib/children.js';
 import { memorySampler, type MemorySample } from '../lib/proc-memory.js';
-import { percentile } from '../lib/stats.js';
+import { maxOf, percentile } from '../lib/stats.js';
 import { freshTopics, type StreamContext } from './context.js';
 import { connectProducer, EventSource, produceAtRate } from './events.js';
 import { PredictionProbe } from './prediction-probe.js';
@@ -75,7 +75,7 @@ export async function latencyAndBurst(
         events: sent.endSeq - sent.firstSeq,
         delivered: lat.length,
         latency_ms: { p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), max: percentile(lat, 100) },
-        rss_mb: { median: median(rss), max: Math.max(...rss) },
+        rss_mb: { median: median(rss), max: maxOf(rss) },
       });
       process.stderr.write(
         `bench stream: latency at ${Math.round(fraction * 100)}% of peak (${rate}/s): p50 ${percentile(lat, 50)} ms, p99 ${percentile(lat, 99)} ms\n`,
@@ -92,7 +92,7 @@ export async function latencyAndBurst(
     const burstEndedAt = Date.now();
     const after = await produceAtRate(producer, source, topics.customers, base, options.burstSeconds);
     await probe.waitFor(before.firstSeq, after.endSeq, drainMs);
-    const drainedAt = Math.max(...probe.seenAt.slice(burst.firstSeq, burst.endSeq).filter((t) => t > 0));
+    const drainedAt = maxOf(probe.seenAt.slice(burst.firstSeq, burst.endSeq).filter((t) => t > 0));
     const beforeRss = sampler.samples.slice(0, steadyIdx).slice(-Math.round((options.burstSeconds * 1000) / 200)).map((s) => s.rss_mb);
     const duringAndAfter = sampler.samples.slice(burstStart);
     const timeline = sampler.stop();
@@ -112,7 +112,7 @@ export async function latencyAndBurst(
         latency_ms_p99_during_burst_events: percentile(probe.latencies(source, burst.firstSeq, burst.endSeq), 99),
         rss_mb: {
           steady_before: median(beforeRss),
-          max: Math.max(...duringAndAfter.map((s) => s.rss_mb)),
+          max: maxOf(duringAndAfter.map((s) => s.rss_mb)),
           after: last?.rss_mb ?? NaN,
           hwm: last?.hwm_mb ?? NaN,
         },

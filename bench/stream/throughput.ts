@@ -130,7 +130,7 @@ export async function pythonLoopThroughput(
   const out = await runToCompletion(`kafka_loop.py ${options.label}`, python, args, {
     cwd: REPO_ROOT,
     timeoutMs: (Math.max(120, options.events / 200) + 60) * 1000,
-    logFile: join(LOGS_DIR, `${options.label}.log`),
+    logFile: join(LOGS_DIR, `${topics.prefix}.log`),
   });
   const parsed = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as {
     committed: number;

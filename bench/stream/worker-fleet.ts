@@ -47,7 +47,7 @@ export async function startFleet(stack: StackAddresses, topics: TopicSet, option
       const proc = startProcess(`worker ${options.label}#${i}`, process.execPath, args, {
         cwd: REPO_ROOT,
         env,
-        logFile: join(LOGS_DIR, `${options.label}-worker${i}.log`),
+        logFile: join(LOGS_DIR, `${topics.prefix}-worker${i}.log`),
       });
       workers.push({ proc, base: `http://127.0.0.1:${port}` });
     }

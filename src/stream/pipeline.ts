@@ -22,7 +22,13 @@ import { predictionHeaders, predictionRecord } from './prediction-record.js';
 import type { Rejection } from './rejection.js';
 import type { StreamMetrics } from './stream-metrics.js';
 import type { OutcomeCounters } from '../observability/prediction-metrics.js';
-import { PartitionFencedError, isFencedError, isRebalanceError } from './transaction-errors.js';
+import {
+  PartitionFencedError,
+  RetriableBatchError,
+  isAuthorizationError,
+  isFencedError,
+  isRebalanceError,
+} from './transaction-errors.js';
 
 export interface EventDecoder {
   /** Sync fast path once the writer schema is known; undefined when a registry lookup is needed. */
@@ -220,20 +226,20 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind) {
     if (batch.messages.length === 0) return;
     const open = () => isRunning() && !isStale();
 
-    // The lease fences any previous owner of this partition and tells us the offset that
-    // is really committed; kafkajs' own position may be older after a rebalance.
-    const lease = await leases.acquire(topic, partition);
-    const settle = async (pending: PendingTransaction, lastOffset: string) => {
-      const next = BigInt(lastOffset) + 1n;
-      await commit(lease.producer, topic, partition, pending, next);
-      lease.nextOffset = next;
-      resolveOffset(lastOffset);
-      await heartbeat();
-    };
-
     let pending: PendingTransaction | undefined;
     let reachedEnd = true;
     try {
+      // The lease fences any previous owner of this partition and tells us the offset that
+      // is really committed; kafkajs' own position may be older after a rebalance.
+      const lease = await leases.acquire(topic, partition);
+      const settle = async (done: PendingTransaction, lastOffset: string) => {
+        const next = BigInt(lastOffset) + 1n;
+        await commit(lease.producer, topic, partition, done, next);
+        lease.nextOffset = next;
+        resolveOffset(lastOffset);
+        await heartbeat();
+      };
+
       for (const record of batch.messages) {
         if (!open()) {
           reachedEnd = false;
@@ -263,20 +269,22 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind) {
       // Any failure inside a transaction may mean we were fenced: drop the lease so the
       // next attempt fences again and re-reads the committed offset before producing.
       await leases.release(topic, partition);
+      if (isAuthorizationError(err)) {
+        logger.error({ err, topic, partition }, 'not authorized: no retry can fix this; stopping');
+        throw err;
+      }
       if (isFencedError(err)) {
         logger.warn({ err, topic, partition }, 'partition producer fenced by a newer owner; giving the partition up');
-        throw new PartitionFencedError(topic, partition, { cause: err });
+        throw new PartitionFencedError(topic, partition, err);
       }
       if (isRebalanceError(err)) {
-        // From the heartbeat after a committed transaction: nothing is lost, kafkajs rejoins.
-        logger.info(
-          { topic, partition, reason: (err as Error).message },
-          'group rebalancing; the rest of the batch waits for the next owner',
-        );
+        // From the heartbeat after a committed transaction: nothing is lost. Thrown as it is,
+        // because kafkajs recognises its rebalance errors and rejoins instead of crashing.
+        logger.info({ topic, partition, reason: (err as Error).message }, 'group rebalancing; the rest of the batch waits for the next owner');
         throw err;
       }
       logger.error({ err, topic, partition }, 'transaction failed; the batch is retried from the committed offset');
-      throw err;
+      throw new RetriableBatchError(`${topic}[${partition}]: ${(err as Error).message}`, err);
     }
   };
 }

@@ -23,6 +23,15 @@ const PRODUCER_FENCED_CODE = 90;
 /** Group membership changes the consumer learns about from a heartbeat. */
 const REBALANCE_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR_FOR_GROUP', 'UNKNOWN_MEMBER_ID']);
 
+/** Failures no retry can mend: credentials or ACLs. The process should stop and say so. */
+const AUTHORIZATION_TYPES = new Set([
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'SASL_AUTHENTICATION_FAILED',
+]);
+
 const MAX_CAUSE_DEPTH = 8;
 
 function causes(err: unknown): unknown[] {
@@ -30,9 +39,21 @@ function causes(err: unknown): unknown[] {
   let current: unknown = err;
   while (current !== null && typeof current === 'object' && chain.length < MAX_CAUSE_DEPTH) {
     chain.push(current);
-    current = (current as { cause?: unknown }).cause;
+    const next = current as { cause?: unknown; underlying?: unknown };
+    current = next.cause ?? next.underlying;
   }
   return chain;
+}
+
+function hasType(err: unknown, types: ReadonlySet<string>): boolean {
+  return causes(err).some((e) => {
+    const { type } = e as { type?: unknown };
+    return typeof type === 'string' && types.has(type);
+  });
+}
+
+export function isAuthorizationError(err: unknown): boolean {
+  return hasType(err, AUTHORIZATION_TYPES) || causes(err).some((e) => (e as { name?: unknown }).name === 'KafkaJSSASLAuthenticationError');
 }
 
 export function isFencedError(err: unknown): boolean {
@@ -43,29 +64,41 @@ export function isFencedError(err: unknown): boolean {
 }
 
 export function isRebalanceError(err: unknown): boolean {
-  return causes(err).some((e) => {
-    const { type } = e as { type?: unknown };
-    return typeof type === 'string' && REBALANCE_TYPES.has(type);
-  });
+  return hasType(err, REBALANCE_TYPES);
 }
 
 /**
- * Thrown out of eachBatch when our producer for a partition was fenced. Deliberately
- * retriable: kafkajs treats an error with `retriable: false` (which the broker's fencing
- * errors are) as fatal for the whole consumer and never restarts it, which would turn a
- * worker that was merely paused past its session (a zombie) into a dead process. Retrying
- * makes kafkajs fetch again, learn from the heartbeat that it must rejoin, and carry on
- * with whatever partitions the group gives it.
+ * What eachBatch throws for a failed transaction that a later attempt can mend (broker
+ * restarting, coordinator moving, fencing): the lease is already released, so the retry
+ * fences again and continues from the committed offset.
+ *
+ * Why no `cause`: kafkajs decides whether to restart a crashed consumer from the innermost
+ * `cause` only, and broker errors such as GROUP_COORDINATOR_NOT_FOUND or
+ * INVALID_PRODUCER_EPOCH say `retriable: false`; a consumer that is not restarted would
+ * turn a broker restart or a pause past the session timeout into a dead worker. The
+ * original error stays reachable as `underlying` (and in the log line before the throw).
  */
-export class PartitionFencedError extends Error {
-  override readonly name = 'PartitionFencedError';
+export class RetriableBatchError extends Error {
+  override readonly name: string = 'RetriableBatchError';
   readonly retriable = true;
 
-  constructor(topic: string, partition: number, options: { cause: unknown }) {
+  constructor(
+    message: string,
+    readonly underlying: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** Our producer for a partition was fenced: another worker owns it now. */
+export class PartitionFencedError extends RetriableBatchError {
+  override readonly name = 'PartitionFencedError';
+
+  constructor(topic: string, partition: number, underlying: unknown) {
     super(
       `producer for ${topic}[${partition}] was fenced: another worker owns the partition now ` +
         '(its transaction was aborted; the new owner continues from the committed offset)',
-      options,
+      underlying,
     );
   }
 }

@@ -87,7 +87,9 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
     await service?.stop();
     clearTimeout(deadline);
     logger.info('stopped');
-    process.exitCode = exitCode;
+    // Exit explicitly: kafkajs may still hold a restart timer of a consumer that crashed
+    // during the shutdown, which would keep the process alive after everything stopped.
+    process.exit(exitCode);
   };
   onShutdownSignals(async (signal) => {
     stopRequested = signal;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isFencedError, isRebalanceError, PartitionFencedError } from '../../../src/stream/transaction-errors.js';
+import {
+  isAuthorizationError,
+  isFencedError,
+  isRebalanceError,
+  PartitionFencedError,
+  RetriableBatchError,
+} from '../../../src/stream/transaction-errors.js';
 
 /** The shape kafkajs gives broker errors: KafkaJSProtocolError { type, code, retriable }. */
 function protocolError(type: string, code: number): Error {
@@ -26,10 +32,23 @@ describe('transaction error classification', () => {
     expect(isRebalanceError(protocolError('INVALID_PRODUCER_EPOCH', 47))).toBe(false);
   });
 
+  it('recognises authorization failures, which no retry mends', () => {
+    expect(isAuthorizationError(new Error('x', { cause: protocolError('TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 53) }))).toBe(true);
+    expect(isAuthorizationError(protocolError('GROUP_COORDINATOR_NOT_AVAILABLE', 15))).toBe(false);
+  });
+
   it('turns fencing into a retriable error so kafkajs rejoins instead of crashing the consumer', () => {
-    const err = new PartitionFencedError('customers', 2, { cause: protocolError('INVALID_PRODUCER_EPOCH', 47) });
+    const err = new PartitionFencedError('customers', 2, protocolError('INVALID_PRODUCER_EPOCH', 47));
     expect(err.retriable).toBe(true);
     expect(err.message).toContain('customers[2]');
     expect(isFencedError(err)).toBe(true);
+  });
+
+  it('leaves no cause chain for kafkajs to find a non-retriable error in', () => {
+    // kafkajs restarts a crashed consumer only when the innermost `cause` says retriable.
+    const err = new RetriableBatchError('customers[0]: Failed to find group coordinator', protocolError('GROUP_COORDINATOR_NOT_AVAILABLE', 15));
+    let innermost: unknown = err;
+    while ((innermost as { cause?: unknown }).cause !== undefined) innermost = (innermost as { cause?: unknown }).cause;
+    expect((innermost as { retriable?: unknown }).retriable).toBe(true);
   });
 });
