@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { startProcess, waitForHttp, type StartedProcess } from '../lib/children.js';
 import { freePort } from '../lib/free-port.js';
 import { LOGS_DIR, REPO_ROOT } from '../lib/results.js';
+import { CachedSchemaRegistryClient } from '../../src/serde/cached-schema-registry.js';
+import { HttpSchemaRegistryClient } from '../../src/serde/http-schema-registry.js';
+import { registerWithCompatibility } from '../../src/serde/schema-registration.js';
+import { churnPredictionSchema, customerEventSchema } from '../../src/serde/schema-files.js';
 import type { TopicSet } from './bench-topics.js';
 
 export interface StackAddresses {
@@ -25,7 +29,19 @@ export interface FleetOptions {
   nodeFlags?: readonly string[];
 }
 
+/**
+ * Registers both subjects with their BACKWARD rule before several workers start at once: workers that all find
+ * a fresh subject race to create its compatibility rule, and Apicurio answers the losers 409 (a start-up bug
+ * reported to the lead; a single worker never races).
+ */
+async function provisionSubjects(stack: StackAddresses, topics: TopicSet): Promise<void> {
+  const registry = new CachedSchemaRegistryClient(new HttpSchemaRegistryClient({ url: stack.registryUrl }));
+  await registerWithCompatibility(registry, `${topics.customers}-value`, customerEventSchema().text, 'BACKWARD');
+  await registerWithCompatibility(registry, `${topics.predictions}-value`, churnPredictionSchema().text, 'BACKWARD');
+}
+
 export async function startFleet(stack: StackAddresses, topics: TopicSet, options: FleetOptions): Promise<WorkerProcess[]> {
+  if (options.count > 1) await provisionSubjects(stack, topics);
   const workers: WorkerProcess[] = [];
   try {
     for (let i = 0; i < options.count; i++) {
