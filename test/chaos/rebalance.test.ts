@@ -5,7 +5,7 @@ import { customerEventEncoder, eventMessage, telcoEvents } from '../support/even
 import { useProcessCleanup } from '../support/hooks.js';
 import { connectedAdmin, createTopics, deleteTopics, describeLag, eventProducer, groupLag, sendPaced, testKafka } from '../support/kafka.js';
 import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
-import { describeExit, startWorker, type WorkerProcess } from '../support/processes.js';
+import { describeExit, startWorker } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
 
 const EVENTS = 45_000;
@@ -15,16 +15,6 @@ const PARTITIONS = 6;
 const names = uniqueNames('rebalance');
 let kafka: Kafka;
 let admin: Admin;
-
-/** Partitions of the customers topic a worker was given at its last join (from its log). */
-function lastAssignment(worker: WorkerProcess, topic: string): number[] | undefined {
-  let found: number[] | undefined;
-  for (const line of worker.log().split('\n')) {
-    if (!line.includes('"joined consumer group"') || !line.includes(`"topic":"${topic}"`)) continue;
-    found = (JSON.parse(line) as { partitions: number[] }).partitions;
-  }
-  return found;
-}
 
 describe('chaos: rebalance', () => {
   useProcessCleanup();
@@ -95,8 +85,8 @@ describe('chaos: rebalance', () => {
       const audit = predictions.audit(expected);
 
       // Workers 2 and 3 share the partitions at the end; both really took part.
-      const a2 = lastAssignment(w2, names.customers) ?? [];
-      const a3 = lastAssignment(w3, names.customers) ?? [];
+      const a2 = w2.lastAssignment(names.customers) ?? [];
+      const a3 = w3.lastAssignment(names.customers) ?? [];
       steps.push(`final assignment: worker 2 ${JSON.stringify(a2)}, worker 3 ${JSON.stringify(a3)}`);
       process.stdout.write(`[chaos rebalance] ${steps.join('; ')}\n[chaos rebalance] ${describeAudit(audit)}\n`);
       expect(audit.missing, describeAudit(audit)).toEqual([]);

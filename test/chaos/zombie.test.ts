@@ -5,7 +5,7 @@ import { customerEventEncoder, eventMessage, telcoEvents } from '../support/even
 import { useProcessCleanup } from '../support/hooks.js';
 import { connectedAdmin, createTopics, deleteTopics, describeLag, eventProducer, groupLag, sendAll, testKafka } from '../support/kafka.js';
 import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
-import { describeExit, startWorker, type WorkerProcess } from '../support/processes.js';
+import { describeExit, startWorker } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
 
 const EVENTS = 24_000;
@@ -13,16 +13,6 @@ const BACKLOG = 16_000;
 const names = uniqueNames('zombie');
 let kafka: Kafka;
 let admin: Admin;
-
-/** Partitions of `topic` a worker was given at its last join (from its log). */
-function lastAssignment(worker: WorkerProcess, topic: string): number[] | undefined {
-  let found: number[] | undefined;
-  for (const line of worker.log().split('\n')) {
-    if (!line.includes('"joined consumer group"') || !line.includes(`"topic":"${topic}"`)) continue;
-    found = (JSON.parse(line) as { partitions: number[] }).partitions;
-  }
-  return found;
-}
 
 describe('chaos: zombie worker', () => {
   useProcessCleanup();
@@ -60,10 +50,10 @@ describe('chaos: zombie worker', () => {
         describe: () => `${predictions.records.length} predictions before the freeze`,
       });
       w1.signal('SIGSTOP');
-      steps.push(`worker 1 frozen at ${predictions.records.length} predictions, owning ${JSON.stringify(lastAssignment(w1, names.customers))}`);
-      await waitUntil(() => (lastAssignment(w2, names.customers) ?? []).length === 3, {
+      steps.push(`worker 1 frozen at ${predictions.records.length} predictions, owning ${JSON.stringify(w1.lastAssignment(names.customers))}`);
+      await waitUntil(() => (w2.lastAssignment(names.customers) ?? []).length === 3, {
         timeoutMs: 60_000,
-        describe: () => `worker 2 never took all partitions (has ${JSON.stringify(lastAssignment(w2, names.customers))})`,
+        describe: () => `worker 2 never took all partitions (has ${JSON.stringify(w2.lastAssignment(names.customers))})`,
       });
       steps.push(`worker 2 took all partitions at ${predictions.records.length} predictions`);
       await sendAll(producer, names.customers, messages.slice(BACKLOG));

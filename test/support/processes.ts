@@ -139,6 +139,16 @@ export class WorkerProcess extends ManagedProcess {
     return { status: response.status, body: await response.text() };
   }
 
+  /** Partitions of `topic` the worker was given at its last group join (from its log). */
+  lastAssignment(topic: string): number[] | undefined {
+    let found: number[] | undefined;
+    for (const line of this.log().split('\n')) {
+      if (!line.includes('"joined consumer group"') || !line.includes(`"topic":"${topic}"`)) continue;
+      found = (JSON.parse(line) as { partitions: number[] }).partitions;
+    }
+    return found;
+  }
+
   /** Polls GET /readyz until it answers 200 (consumer joined, producers fenced in). */
   async waitForReady(timeoutMs = 90_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
