@@ -120,7 +120,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         maxRecordBytes: config.stream.maxRecordBytes,
       },
     },
-    consumer: { maxBytesPerPartition: 1024 * 1024, partitionsConsumedConcurrently: config.topics.partitions },
+    // 256 KiB (~1,450 records of 177 B, three full transactions) bounds what is in flight per partition;
+    // 1 MiB cost ~10 MB more peak RSS for no measurable throughput (BENCHMARKS.md, "Worker memory").
+    consumer: { maxBytesPerPartition: 256 * 1024, partitionsConsumedConcurrently: config.topics.partitions },
     config,
     gate,
   });

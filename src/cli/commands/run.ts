@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { Command } from 'commander';
 import type { Config } from '../../config/index.js';
 import { buildHttpServer } from '../../http/server.js';
@@ -14,9 +15,32 @@ export function runCommand(): Command {
   return withListenOptions(
     new Command('run').description('Run the stream worker (customers -> predictions, exactly-once) with the HTTP side-port'),
   ).action(async (flags: ListenFlags) => {
+    tuneWorkerHeap();
     const config = listenConfig(flags);
     await runWorker(config, createLogger({ name: config.service.name, level: config.log.level }));
     });
+}
+
+/**
+ * V8 heap sizing for the worker, set from here so `bin/churn-scorer run` needs no node flags.
+ * Under the stream's allocation rate V8 lets the old generation grow to up to 4x its live size
+ * before a full GC; the records promoted there are dead after one transaction, so that headroom is
+ * RSS that buys no throughput (draining a backlog: ~215-225 MB with V8's default, ~165-175 MB with
+ * this, at the same events/s; BENCHMARKS.md, "Worker memory"). V8 reads the flag at each full GC,
+ * so setting it after start-up takes effect. Capping the young generation as well
+ * (`--semi-space-growth-factor=1`) saved another ~30 MB but cost ~20% events/s, so it is not done.
+ * A flag the operator already set (node flags or NODE_OPTIONS) is left alone.
+ */
+const WORKER_HEAP_FLAGS: ReadonlyArray<{ name: string; value: string; overriddenBy: RegExp }> = [
+  // collect the old generation when it has doubled over the live size
+  { name: 'heap-growing-percent', value: '100', overriddenBy: /heap[-_]growing[-_]percent|optimize[-_]for[-_]size/ },
+];
+
+function tuneWorkerHeap(): void {
+  const operatorFlags = [...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].join(' ');
+  for (const flag of WORKER_HEAP_FLAGS) {
+    if (!flag.overriddenBy.test(operatorFlags)) setFlagsFromString(`--${flag.name}=${flag.value}`);
+  }
 }
 
 export interface ScorerService {
