@@ -1,36 +1,25 @@
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PredictionCollector, TopicCollector, describeAudit } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, telcoEvents } from '../support/events.js';
-import { useProcessCleanup } from '../support/hooks.js';
-import { connectedAdmin, createTopics, deleteTopics, describeLag, eventProducer, groupLag, sendAll, testKafka } from '../support/kafka.js';
-import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
+import { useProcessCleanup, useTestTopics } from '../support/hooks.js';
+import { describeLag, eventProducer, groupLag, sendAll } from '../support/kafka.js';
+import { topicEnv, uniqueNames } from '../support/names.js';
 import { startWorker, type WorkerProcess } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
 
 const EVENTS = 20_000;
 const KILLS = 4;
 const names = uniqueNames('crash');
-let kafka: Kafka;
-let admin: Admin;
 
 const randomBetween = (min: number, max: number) => min + Math.floor(Math.random() * (max - min));
 
 describe('chaos: SIGKILL', () => {
   useProcessCleanup();
 
-  beforeAll(async () => {
-    kafka = testKafka('test-chaos-crash');
-    admin = await connectedAdmin(kafka);
-    await createTopics(admin, allTopics(names), 3);
-  });
-
-  afterAll(async () => {
-    await deleteTopics(admin, allTopics(names));
-    await admin.disconnect();
-  });
+  const topics = useTestTopics('test-chaos-crash', names, 3);
 
   it(`${EVENTS} events, worker SIGKILLed ${KILLS} times at random moments: every event exactly once`, async () => {
+    const { kafka, admin } = topics;
     const env = { ...topicEnv(names), TRANSACTION_MAX_RECORDS: '100' };
     const predictions = await PredictionCollector.start(kafka, names.predictions);
     const encoder = await customerEventEncoder(names.customers);

@@ -1,10 +1,9 @@
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PredictionCollector, describeAudit } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, telcoEvents } from '../support/events.js';
-import { useProcessCleanup } from '../support/hooks.js';
-import { connectedAdmin, createTopics, deleteTopics, describeLag, eventProducer, groupLag, sendPaced, testKafka } from '../support/kafka.js';
-import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
+import { useProcessCleanup, useTestTopics } from '../support/hooks.js';
+import { describeLag, eventProducer, groupLag, sendPaced } from '../support/kafka.js';
+import { topicEnv, uniqueNames } from '../support/names.js';
 import { describeExit, startWorker } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -13,24 +12,14 @@ const EVENTS = 45_000;
 const PER_SECOND = 1_500;
 const PARTITIONS = 6;
 const names = uniqueNames('rebalance');
-let kafka: Kafka;
-let admin: Admin;
 
 describe('chaos: rebalance', () => {
   useProcessCleanup();
 
-  beforeAll(async () => {
-    kafka = testKafka('test-chaos-rebalance');
-    admin = await connectedAdmin(kafka);
-    await createTopics(admin, allTopics(names), PARTITIONS);
-  });
-
-  afterAll(async () => {
-    await deleteTopics(admin, allTopics(names));
-    await admin.disconnect();
-  });
+  const topics = useTestTopics('test-chaos-rebalance', names, PARTITIONS);
 
   it('a second and a third worker join mid-stream and one leaves: nothing lost or duplicated', async () => {
+    const { kafka, admin } = topics;
     const env = { ...topicEnv(names), TOPIC_PARTITIONS: String(PARTITIONS), TRANSACTION_MAX_RECORDS: '50' };
     const predictions = await PredictionCollector.start(kafka, names.predictions);
     const producer = await eventProducer(kafka);

@@ -1,34 +1,23 @@
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PredictionCollector, TopicCollector, describeAudit } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, telcoEvents } from '../support/events.js';
-import { useProcessCleanup } from '../support/hooks.js';
-import { connectedAdmin, createTopics, deleteTopics, describeLag, eventProducer, groupLag, sendAll, testKafka } from '../support/kafka.js';
-import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
+import { useProcessCleanup, useTestTopics } from '../support/hooks.js';
+import { describeLag, eventProducer, groupLag, sendAll } from '../support/kafka.js';
+import { topicEnv, uniqueNames } from '../support/names.js';
 import { describeExit, startWorker } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
 
 const EVENTS = 24_000;
 const BACKLOG = 16_000;
 const names = uniqueNames('zombie');
-let kafka: Kafka;
-let admin: Admin;
 
 describe('chaos: zombie worker', () => {
   useProcessCleanup();
 
-  beforeAll(async () => {
-    kafka = testKafka('test-chaos-zombie');
-    admin = await connectedAdmin(kafka);
-    await createTopics(admin, allTopics(names), 3);
-  });
-
-  afterAll(async () => {
-    await deleteTopics(admin, allTopics(names));
-    await admin.disconnect();
-  });
+  const topics = useTestTopics('test-chaos-zombie', names, 3);
 
   it('a worker frozen past its session (SIGSTOP) is fenced when it wakes: nothing duplicated, and it carries on', async () => {
+    const { kafka, admin } = topics;
     const env = { ...topicEnv(names), TRANSACTION_MAX_RECORDS: '100' };
     const predictions = await PredictionCollector.start(kafka, names.predictions);
     const producer = await eventProducer(kafka);

@@ -1,34 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PredictionCollector, describeAudit } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, loadParityCases, traceparentFor } from '../support/events.js';
-import { useProcessCleanup } from '../support/hooks.js';
-import { connectedAdmin, createTopics, deleteTopics, eventProducer, groupLag, describeLag, sendAll, testKafka } from '../support/kafka.js';
+import { useProcessCleanup, useTestTopics } from '../support/hooks.js';
+import { eventProducer, groupLag, describeLag, sendAll } from '../support/kafka.js';
 import { metricValue } from '../support/metrics.js';
-import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
+import { topicEnv, uniqueNames } from '../support/names.js';
 import { startWorker } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
 
 const names = uniqueNames('e2e');
-let kafka: Kafka;
-let admin: Admin;
 
 describe('stream end to end: the 1,409 test customers', () => {
   useProcessCleanup();
 
-  beforeAll(async () => {
-    kafka = testKafka('test-stream-e2e');
-    admin = await connectedAdmin(kafka);
-    await createTopics(admin, allTopics(names), 3);
-  });
-
-  afterAll(async () => {
-    await deleteTopics(admin, allTopics(names));
-    await admin.disconnect();
-  });
+  const topics = useTestTopics('test-stream-e2e', names, 3);
 
   it('gives one prediction per event, equal to sklearn within 1e-9, keyed and traced', async () => {
+    const { kafka, admin } = topics;
     const worker = startWorker({ label: `${names.suffix}-worker`, env: topicEnv(names) });
     await worker.waitForReady();
     expect((await worker.get('/readyz')).status).toBe(200);

@@ -1,21 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Admin, Kafka, Message } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Message } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { AvroEncoder, customerEventSchema, frame, parseSchema, type CustomerEvent } from '../../src/serde/index.js';
 import { PredictionCollector, TopicCollector, describeAudit, startDeadLetterCollector } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, registryClient, telcoEvents } from '../support/events.js';
-import { useProcessCleanup } from '../support/hooks.js';
-import { connectedAdmin, createTopics, deleteTopics, describeLag, eventProducer, groupLag, sendAll, testKafka } from '../support/kafka.js';
+import { useProcessCleanup, useTestTopics } from '../support/hooks.js';
+import { describeLag, eventProducer, groupLag, sendAll } from '../support/kafka.js';
 import { metricValue } from '../support/metrics.js';
-import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
+import { topicEnv, uniqueNames } from '../support/names.js';
 import { startWorker } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
 
 const GOOD = 10_000;
 const MAX_RECORD_BYTES = 4096;
 const names = uniqueNames('poison');
-let kafka: Kafka;
-let admin: Admin;
 
 interface BadRecord {
   kind: string;
@@ -95,18 +93,10 @@ async function badRecords(encoder: AvroEncoder<CustomerEvent>): Promise<BadRecor
 describe('stream poison records', () => {
   useProcessCleanup();
 
-  beforeAll(async () => {
-    kafka = testKafka('test-stream-poison');
-    admin = await connectedAdmin(kafka);
-    await createTopics(admin, allTopics(names), 3);
-  });
-
-  afterAll(async () => {
-    await deleteTopics(admin, allTopics(names));
-    await admin.disconnect();
-  });
+  const topics = useTestTopics('test-stream-poison', names, 3);
 
   it('dead-letters every bad record with its reason and scores every good one once; lag back to 0', async () => {
+    const { kafka, admin } = topics;
     const encoder = await customerEventEncoder(names.customers);
     const good = telcoEvents(GOOD);
     const bad = await badRecords(encoder);

@@ -1,10 +1,9 @@
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PredictionCollector, describeAudit } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, telcoEvents } from '../support/events.js';
-import { useProcessCleanup } from '../support/hooks.js';
-import { connectedAdmin, createTopics, deleteTopics, describeLag, eventProducer, groupLag, sendAll, testKafka } from '../support/kafka.js';
-import { allTopics, topicEnv, uniqueNames } from '../support/names.js';
+import { useProcessCleanup, useTestTopics } from '../support/hooks.js';
+import { describeLag, eventProducer, groupLag, sendAll } from '../support/kafka.js';
+import { topicEnv, uniqueNames } from '../support/names.js';
 import { describeExit, startWorker } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -13,24 +12,14 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 /** process start-up of `node --import tsx` and signal delivery on a busy 2-core machine */
 const EXIT_MARGIN_MS = 3_000;
 const names = uniqueNames('shutdown');
-let kafka: Kafka;
-let admin: Admin;
 
 describe('stream graceful shutdown', () => {
   useProcessCleanup();
 
-  beforeAll(async () => {
-    kafka = testKafka('test-stream-shutdown');
-    admin = await connectedAdmin(kafka);
-    await createTopics(admin, allTopics(names), 3);
-  });
-
-  afterAll(async () => {
-    await deleteTopics(admin, allTopics(names));
-    await admin.disconnect();
-  });
+  const topics = useTestTopics('test-stream-shutdown', names, 3);
 
   it('SIGTERM mid-stream exits 0 within the deadline; a new worker finishes; every event exactly once', async () => {
+    const { kafka, admin } = topics;
     const env = { ...topicEnv(names), SHUTDOWN_DEADLINE_MS: String(SHUTDOWN_DEADLINE_MS) };
     const first = startWorker({ label: `${names.suffix}-worker-1`, env });
     const predictions = await PredictionCollector.start(kafka, names.predictions);

@@ -1,4 +1,7 @@
-import { afterAll, afterEach } from 'vitest';
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { connectedAdmin, createTopics, deleteTopics, testKafka } from './kafka.js';
+import { allTopics, type StreamNames } from './names.js';
 import { killAllProcesses } from './processes.js';
 
 /**
@@ -18,4 +21,41 @@ export function useProcessCleanup(): void {
   afterAll(async () => {
     await killAllProcesses();
   });
+}
+
+/** The Kafka client and admin of one test file, connected in beforeAll (read them inside a test). */
+export interface TestKafka {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+}
+
+/**
+ * Creates the file's uniquely named topics before its tests and deletes them after, so every
+ * stream test file is independent and can be rerun against the same broker.
+ */
+export function useTestTopics(clientId: string, names: StreamNames, partitions: number): TestKafka {
+  let connected: { kafka: Kafka; admin: Admin } | undefined;
+  beforeAll(async () => {
+    const kafka = testKafka(clientId);
+    const admin = await connectedAdmin(kafka);
+    connected = { kafka, admin };
+    await createTopics(admin, allTopics(names), partitions);
+  });
+  afterAll(async () => {
+    if (connected === undefined) return;
+    await deleteTopics(connected.admin, allTopics(names));
+    await connected.admin.disconnect();
+  });
+  const current = () => {
+    if (connected === undefined) throw new Error('useTestTopics: read kafka/admin inside a test, after beforeAll');
+    return connected;
+  };
+  return {
+    get kafka() {
+      return current().kafka;
+    },
+    get admin() {
+      return current().admin;
+    },
+  };
 }
