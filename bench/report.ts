@@ -5,6 +5,7 @@ import { maxOf, ratio } from './lib/stats.js';
 import type { ProfiledRun } from './profile/profile-bench.js';
 import type { ScoreResult } from './score-section.js';
 import type { BenchSizes } from './sizes.js';
+import { KAFKA_CLIENTS } from './clients/kafka-clients.js';
 import type { CeilingResult } from './stream/ceiling.js';
 import type { LatencyResult } from './stream/latency.js';
 import type { PythonLoopResult, WorkerThroughput } from './stream/throughput.js';
@@ -25,6 +26,9 @@ export interface BenchReport {
   ceiling?: CeilingResult;
   latency?: LatencyResult;
   scaling?: WorkerThroughput[];
+  /** the same data path over each Kafka client (bench/clients) */
+  clients?: WorkerThroughput[];
+  clients_profile?: ProfiledRun & { events_per_second: number };
   profile?: { worker?: ProfiledRun & { events_per_second: number }; serve?: ProfiledRun & { requests_per_second: number } };
   errors?: Record<string, string>;
   seconds?: number;
@@ -135,6 +139,29 @@ function scalingSection(runs: WorkerThroughput[]): string {
   );
 }
 
+function clientsSection(runs: WorkerThroughput[], ceiling: number | undefined): string {
+  const base = runs.find((s) => s.label === 'client-kafkajs')?.events_per_second ?? NaN;
+  const names = new Map(KAFKA_CLIENTS.map((c) => [c.label, c.client]));
+  return markdownTable(
+    ['client', 'events', 'events/s', 'vs kafkajs', 'of broker ceiling', 'worker CPU (cores)', 'events per CPU-second', 'RSS MB (max)', 'exactly-once check'],
+    runs.map((s) => {
+      const cores = s.worker_cpu_cores.reduce((a, b) => a + b, 0);
+      const v = s.verified;
+      return [
+        names.get(s.label) ?? s.label,
+        int(s.events),
+        int(s.events_per_second),
+        times(ratio(s.events_per_second, base), 2),
+        ceiling ? pct(100 * ratio(s.events_per_second, ceiling)) : 'n/a',
+        fixed(cores, 2),
+        int(s.events_per_second / cores),
+        s.memory.map((m) => fixed(m.rss_max_mb, 0)).join(', '),
+        v ? `${int(v.predictions)} predictions, ${v.duplicates} duplicates, ${v.missing} missing` : 'not checked',
+      ];
+    }),
+  );
+}
+
 function profileSection(p: ProfiledRun, label: string): string {
   const s = p.summary;
   const areas = markdownTable(['area', '% of busy CPU'], s.areas.slice(0, 12).map((a) => [a.area, fixed(a.busy_pct, 1)]));
@@ -184,6 +211,8 @@ export function renderSummary(r: BenchReport): string {
   if (r.latency) parts.push('### End-to-end latency at fixed offered rates', latencySection(r.latency));
   if (r.scaling) parts.push('## 4. Scaling', scalingSection(r.scaling));
   if (r.stream || r.latency) parts.push('## 5. Worker memory', memorySection(r));
+  if (r.clients) parts.push('## Kafka clients behind the same data path', clientsSection(r.clients, r.ceiling?.pipeline_ceiling_events_per_second));
+  if (r.clients_profile) parts.push(profileSection(r.clients_profile, `Worker over @confluentinc/kafka-javascript (${int(r.clients_profile.events_per_second)} events/s while profiled)`));
   if (r.profile) {
     parts.push('## 6. Profiles');
     if (r.profile.worker) parts.push(profileSection(r.profile.worker, `Worker (${int(r.profile.worker.events_per_second)} events/s while profiled)`));

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only score,http,stream,python,ceiling,latency,scaling,profile]`
+ * `npm run bench [-- --quick] [-- --only score,http,stream,python,ceiling,latency,scaling,clients,profile]`
  *
  * Every section of issue 5 in one run, side by side on the same machine and broker: scorer vs scikit-learn, HTTP
  * vs the notes' FastAPI service, the exactly-once stream vs a Python Kafka loop and Kafka's own perf tools,
@@ -22,8 +22,9 @@ import { brokerCeiling } from './stream/ceiling.js';
 import { closeStreamContext, openStreamContext, type StreamContext } from './stream/context.js';
 import { latencyAndBurst } from './stream/latency.js';
 import { pythonLoopThroughput, workerThroughput } from './stream/throughput.js';
+import { KAFKA_CLIENTS } from './clients/kafka-clients.js';
 
-const SECTIONS = ['score', 'http', 'stream', 'python', 'ceiling', 'latency', 'scaling', 'profile'] as const;
+const SECTIONS = ['score', 'http', 'stream', 'python', 'ceiling', 'latency', 'scaling', 'clients', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -37,13 +38,14 @@ const { values } = parseArgs({
 });
 const quick = values.quick ?? false;
 const sizes = quick ? QUICK : FULL;
-const only = new Set((values.only?.split(',') ?? SECTIONS) as Section[]);
+// 'clients' builds librdkafka on its first run (~2 min): too slow for --quick's 5 minutes unless asked for.
+const only = new Set((values.only?.split(',') ?? SECTIONS.filter((s) => !(quick && s === 'clients'))) as Section[]);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (known: ${SECTIONS.join(', ')})`);
 const stamp = { id: new Date().toISOString().replace(/[:.]/g, '-'), quick };
 const workerNodeFlags = values['worker-node-flags']?.split(' ').filter((f) => f !== '') ?? [];
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
-function prepare(): void {
+function prepare(report: BenchReport): void {
   if (!values['skip-build']) {
     say('npm run build (the benchmarks run bin/churn-scorer from dist/)');
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
@@ -51,6 +53,16 @@ function prepare(): void {
   if (only.has('score') || only.has('http') || only.has('python')) {
     say('bash scripts/python-env.sh (uv + training/.venv for scikit-learn, FastAPI, confluent-kafka)');
     execFileSync('bash', ['scripts/python-env.sh'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+  }
+  if (only.has('clients')) {
+    say('bash scripts/bench/kafka-clients.sh (@confluentinc/kafka-javascript into bench/clients, built once)');
+    try {
+      execFileSync('bash', ['scripts/bench/kafka-clients.sh'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 900_000 });
+    } catch (err) {
+      // Optional: without the native build (no compiler, no root for apt) the other sections still run.
+      (report.errors ??= {})['clients'] = `scripts/bench/kafka-clients.sh failed: ${(err as Error).message}`;
+      only.delete('clients');
+    }
   }
 }
 
@@ -69,7 +81,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   const report: BenchReport = { run: stamp.id, quick, sizes, machine: machine(), versions: versions(), load: { before: loadAverage() }, worker_node_flags: workerNodeFlags };
   say(`run ${stamp.id}${quick ? ' (quick)' : ''}; load average ${report.load.before.join(' ')}`);
-  prepare();
+  prepare(report);
+  report.versions = versions(); // after prepare: it may have installed the bench-only clients
 
   if (only.has('score')) {
     report.score = await section(report, 'score', () => runScoreBench(sizes.scoreSeconds, stamp.id));
@@ -86,7 +99,7 @@ async function main(): Promise<void> {
     report.load.after_http = loadAverage();
   }
 
-  const streamSections: Section[] = ['stream', 'python', 'ceiling', 'latency', 'scaling', 'profile'];
+  const streamSections: Section[] = ['stream', 'python', 'ceiling', 'latency', 'scaling', 'clients', 'profile'];
   if (streamSections.some((s) => only.has(s))) {
     const stack: BenchStack = await acquireStack();
     let ctx: StreamContext | undefined;
@@ -149,6 +162,31 @@ async function main(): Promise<void> {
             workerThroughput(c, { label: `scale-${p}`, partitions: p, workers: p, events: sizes.scalingEvents, verify: false, nodeFlags: workerNodeFlags }),
           );
           if (result) report.scaling.push(result);
+        }
+      }
+      if (only.has('clients')) {
+        // The same data path over two clients, one after the other on identical fresh topic sets.
+        report.clients = [];
+        for (const client of KAFKA_CLIENTS) {
+          const c = ctx;
+          const result = await section(report, client.label, () =>
+            workerThroughput(c, {
+              label: client.label,
+              partitions: sizes.streamPartitions,
+              workers: 1,
+              events: sizes.clientEvents,
+              verify: true,
+              ...client.worker,
+            }),
+          );
+          if (result) report.clients.push(result);
+        }
+        const confluent = KAFKA_CLIENTS.find((k) => k.label === 'client-confluent');
+        if (confluent) {
+          const c = ctx;
+          report.clients_profile = await section(report, 'profile-client-confluent', () =>
+            profileWorker(c, sizes.profileEvents, stamp.id, { label: confluent.label, program: confluent.worker.program }),
+          );
         }
       }
       if (only.has('profile')) {

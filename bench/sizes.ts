@@ -15,6 +15,8 @@ export interface BenchSizes {
   burstSeconds: number;
   scalingPartitions: readonly number[];
   scalingEvents: number;
+  /** events per Kafka client in the 'clients' section */
+  clientEvents: number;
   profileEvents: number;
   profileServeSeconds: number;
 }
@@ -33,6 +35,7 @@ export const FULL: BenchSizes = {
   burstSeconds: 10,
   scalingPartitions: [1, 2, 4],
   scalingEvents: 100_000,
+  clientEvents: 200_000,
   profileEvents: 60_000,
   profileServeSeconds: 8,
 };
@@ -51,6 +54,7 @@ export const QUICK: BenchSizes = {
   burstSeconds: 4,
   scalingPartitions: [1, 2, 4],
   scalingEvents: 10_000,
+  clientEvents: 20_000,
   profileEvents: 10_000,
   profileServeSeconds: 3,
 };

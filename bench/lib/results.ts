@@ -32,9 +32,9 @@ export function loadAverage(): number[] {
   return loadavg().map((l) => Number(l.toFixed(2)));
 }
 
-function packageVersion(name: string): string {
+function packageVersion(name: string, root = REPO_ROOT): string {
   try {
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
     return pkg.version;
   } catch {
     return 'unknown';
@@ -61,6 +61,8 @@ export function versions() {
     fastify: packageVersion('fastify'),
     avsc: packageVersion('avsc'),
     autocannon: packageVersion('autocannon'),
+    // the 'clients' section's alternative client (bench/clients), 'unknown' until scripts/bench/kafka-clients.sh ran
+    '@confluentinc/kafka-javascript': packageVersion('@confluentinc/kafka-javascript', join(REPO_ROOT, 'bench', 'clients')),
     ...stackVersions(),
     java,
   };

@@ -22,28 +22,39 @@ export interface ProfiledRun {
 }
 
 function summarizeDir(dir: string, name: string, note: string, marker: (url: string) => boolean): ProfiledRun {
-  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1);
-  if (!file) throw new Error(`no .cpuprofile was written to ${dir} (did the process exit cleanly?)`);
-  const whole = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  // One file per thread (a loader such as tsx runs its hooks in a thread of its own): take the thread that ran the hot path.
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+  const loaded = files.map((f) => ({ file: f, profile: JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile }));
+  const hot = loaded.filter((l) => l.profile.nodes.some((n) => marker(n.callFrame.url))).at(-1);
+  if (!hot) throw new Error(`no .cpuprofile in ${dir} has the hot path's code (did the process exit cleanly?): ${files.join(', ')}`);
+  const { file, profile: whole } = hot;
   const profile = steadyState(whole, (frame) => marker(frame.url));
   const folded = join(dir, `${name}.folded`);
   writeFileSync(folded, foldedStacks(profile));
   return { profile: join(dir, file).replace(`${REPO_ROOT}/`, ''), folded: folded.replace(`${REPO_ROOT}/`, ''), summary: summarize(profile), note };
 }
 
-export async function profileWorker(ctx: StreamContext, events: number, runId: string): Promise<ProfiledRun & { events_per_second: number }> {
-  const dir = join(RESULTS_DIR, 'profiles', `worker-${runId}`);
+/** `program`: another worker (bench/clients); default `bin/churn-scorer run`. */
+export async function profileWorker(
+  ctx: StreamContext,
+  events: number,
+  runId: string,
+  worker: { label: string; program?: readonly string[] } = { label: 'worker' },
+): Promise<ProfiledRun & { events_per_second: number }> {
+  const dir = join(RESULTS_DIR, 'profiles', `${worker.label}-${runId}`);
   mkdirSync(dir, { recursive: true });
   const run = await workerThroughput(ctx, {
-    label: 'profile',
+    label: `profile-${worker.label}`,
     partitions: 3,
     workers: 1,
     events,
     verify: false,
     nodeFlags: ['--cpu-prof', '--cpu-prof-dir', dir],
+    ...(worker.program ? { program: worker.program } : {}),
   });
   return {
-    ...summarizeDir(dir, 'worker', `worker draining ${events} pre-produced events, 3 partitions, exactly-once`, (url) => url.includes('/dist/stream/pipeline')),
+    // dist/ for `run`, src/ for a worker run through tsx
+    ...summarizeDir(dir, worker.label, `${worker.label} draining ${events} pre-produced events, 3 partitions, exactly-once`, (url) => /\/(dist|src)\/stream\/pipeline/.test(url)),
     events_per_second: run.events_per_second,
   };
 }

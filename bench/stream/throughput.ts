@@ -33,7 +33,17 @@ export interface WorkerThroughput {
 
 export async function workerThroughput(
   ctx: StreamContext,
-  options: { label: string; partitions: number; workers: number; events: number; verify: boolean; nodeFlags?: string[] },
+  options: {
+    label: string;
+    partitions: number;
+    workers: number;
+    events: number;
+    verify: boolean;
+    nodeFlags?: string[];
+    /** another worker program (bench/clients), see FleetOptions */
+    program?: readonly string[];
+    env?: Readonly<Record<string, string>>;
+  },
 ): Promise<WorkerThroughput> {
   const topics = await freshTopics(ctx, options.label, options.partitions);
   const source = await EventSource.create(ctx.stack.registryUrl, topics.customers, topics.prefix);
@@ -44,6 +54,8 @@ export async function workerThroughput(
     count: options.workers,
     label: options.label,
     ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
+    ...(options.program ? { program: options.program } : {}),
+    ...(options.env ? { env: options.env } : {}),
   });
   const samplers = fleet.map((w) => memorySampler(w.proc.pid, 250));
   type Mark = { t: number; n: number; cpu: number[]; machine: { busy: number; total: number } };

@@ -27,7 +27,13 @@ export interface FleetOptions {
   label: string;
   /** extra node flags, e.g. --cpu-prof */
   nodeFlags?: readonly string[];
+  /** script and its arguments before --host/--port; default `bin/churn-scorer run` */
+  program?: readonly string[];
+  /** extra environment for every worker */
+  env?: Readonly<Record<string, string>>;
 }
+
+export const RUN_COMMAND: readonly string[] = [join(REPO_ROOT, 'bin', 'churn-scorer'), 'run'];
 
 /**
  * Registers both subjects with their BACKWARD rule before several workers start at once: workers that all find
@@ -58,8 +64,9 @@ export async function startFleet(stack: StackAddresses, topics: TopicSet, option
         TOPIC_PARTITIONS: String(topics.partitions),
         KAFKA_CLIENT_ID: `${topics.prefix}.w${i}`,
         LOG_LEVEL: 'warn',
+        ...options.env,
       };
-      const args = [...(options.nodeFlags ?? []), join(REPO_ROOT, 'bin', 'churn-scorer'), 'run', '--host', '127.0.0.1', '--port', String(port)];
+      const args = [...(options.nodeFlags ?? []), ...(options.program ?? RUN_COMMAND), '--host', '127.0.0.1', '--port', String(port)];
       const proc = startProcess(`worker ${options.label}#${i}`, process.execPath, args, {
         cwd: REPO_ROOT,
         env,

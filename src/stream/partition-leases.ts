@@ -1,6 +1,21 @@
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, ProducerConfig, Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { IDEMPOTENT_PRODUCER } from '../kafka/client.js';
+
+/**
+ * The port a lease needs from a Kafka client: transactional producers and the group's committed
+ * offsets. kafkajs' `Kafka` and `Admin` satisfy it as they are; an adapter over another client
+ * (bench/clients) can too, and then runs the same data path.
+ */
+export interface TransactionalProducer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  transaction(): Promise<Pick<Transaction, 'sendBatch' | 'sendOffsets' | 'commit' | 'abort'>>;
+}
+export interface TransactionalClient {
+  producer(config: ProducerConfig): TransactionalProducer;
+}
+export type CommittedOffsets = Pick<Admin, 'fetchOffsets'>;
 
 /**
  * The right to write one input partition's results: its transactional producer plus the
@@ -19,7 +34,7 @@ import { IDEMPOTENT_PRODUCER } from '../kafka/client.js';
  * committed by someone else and must be skipped.
  */
 export interface PartitionLease {
-  readonly producer: Producer;
+  readonly producer: TransactionalProducer;
   readonly transactionalId: string;
   /** next offset to process; -1n when the group has no committed offset for the partition */
   nextOffset: bigint;
@@ -31,8 +46,8 @@ export class PartitionLeases {
   private readonly ready = new Set<string>();
 
   constructor(
-    private readonly kafka: Kafka,
-    private readonly admin: Admin,
+    private readonly kafka: TransactionalClient,
+    private readonly admin: CommittedOffsets,
     private readonly options: {
       consumerGroupId: string;
       /** transactional ids are `${prefix}-${topic}-${partition}` */

@@ -9,7 +9,7 @@
  * Everything here that is not I/O is a call into a pure module: src/serde (codec),
  * src/contract (input contract), src/model (scoring), ./prediction-record and ./dead-letter.
  */
-import type { EachBatchPayload, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Batch, EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ValidationRules } from '../contract/validation-rules.js';
 import type { ChurnModel } from '../model/churn-model.js';
@@ -17,7 +17,7 @@ import { predictCustomer, type CustomerPrediction } from '../model/predict-custo
 import type { ChurnPrediction, CustomerEvent } from '../serde/avro-records.js';
 import { isDecodeError } from '../serde/decode-error.js';
 import { deadLetterMessage } from './dead-letter.js';
-import type { PartitionLeases } from './partition-leases.js';
+import type { PartitionLeases, TransactionalProducer } from './partition-leases.js';
 import { predictionHeaders, predictionRecord } from './prediction-record.js';
 import type { Rejection } from './rejection.js';
 import type { StreamMetrics } from './stream-metrics.js';
@@ -58,6 +58,14 @@ export interface PipelineDeps {
   /** Called after each committed transaction (liveness bookkeeping). */
   onCommitted: (partition: number, records: number) => void;
 }
+
+/**
+ * What the data path reads of a fetched batch: the part of kafkajs' `EachBatchPayload` that
+ * another client's consumer can also provide (bench/clients runs this file over librdkafka).
+ */
+export type BatchPayload = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' | 'isRunning' | 'isStale'> & {
+  batch: Pick<Batch, 'topic' | 'partition' | 'messages' | 'lastOffset'>;
+};
 
 /** Where the batches come from: the live topic or the replay topic (same logic, flagged output). */
 export interface SourceKind {
@@ -172,7 +180,7 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind) {
 
   /** produce + commit: one transaction with the outcomes and the consumed offset. */
   async function commit(
-    producer: Producer,
+    producer: TransactionalProducer,
     topic: string,
     partition: number,
     pending: PendingTransaction,
@@ -220,7 +228,7 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind) {
     deps.onCommitted(partition, pending.count);
   }
 
-  return async function eachBatch(payload: EachBatchPayload): Promise<void> {
+  return async function eachBatch(payload: BatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const { topic, partition } = batch;
     if (batch.messages.length === 0) return;
