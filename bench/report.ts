@@ -18,6 +18,8 @@ export interface BenchReport {
   versions: Record<string, string>;
   load: { before: number[]; after_http?: number[]; after?: number[] };
   worker_node_flags: string[];
+  /** V8 flags of bin/churn-scorer's shebang, given to every serve/worker process the bench starts */
+  launcher_node_flags: string[];
   stack?: { brokers: string; registry: string; started_here: boolean };
   score?: ScoreResult;
   http?: HttpBenchResult;
@@ -201,7 +203,7 @@ function targets(r: BenchReport): string {
 export function renderSummary(r: BenchReport): string {
   const parts = [
     `# churn-scorer benchmark run ${r.run}${r.quick ? ' (quick)' : ''}`,
-    `Machine: ${JSON.stringify(r.machine)}\nVersions: ${JSON.stringify(r.versions)}\nLoad average (1/5/15 min): before ${r.load.before.join(' ')}, after ${r.load.after?.join(' ') ?? '?'}. Took ${fixed(r.seconds ?? NaN, 0)} s.${r.worker_node_flags.length ? ` Worker node flags: \`${r.worker_node_flags.join(' ')}\`.` : ''}`,
+    `Machine: ${JSON.stringify(r.machine)}\nVersions: ${JSON.stringify(r.versions)}\nLoad average (1/5/15 min): before ${r.load.before.join(' ')}, after ${r.load.after?.join(' ') ?? '?'}. Took ${fixed(r.seconds ?? NaN, 0)} s. Launcher node flags (every serve and worker): \`${r.launcher_node_flags.join(' ') || 'none'}\`.${r.worker_node_flags.length ? ` Worker node flags: \`${r.worker_node_flags.join(' ')}\`.` : ''}`,
     '## Targets',
     targets(r),
   ];

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runHttpBench, type HttpBenchResult } from './http/http-bench.js';
 import { stopAll } from './lib/children.js';
+import { launcherNodeFlags } from './lib/launcher.js';
 import { acquireStack, type BenchStack } from './lib/stack.js';
 import { loadAverage, machine, RESULTS_DIR, REPO_ROOT, versions, writeResult } from './lib/results.js';
 import { profileServe, profileWorker } from './profile/profile-bench.js';
@@ -79,7 +80,7 @@ async function section<T>(report: BenchReport, name: string, run: () => Promise<
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const report: BenchReport = { run: stamp.id, quick, sizes, machine: machine(), versions: versions(), load: { before: loadAverage() }, worker_node_flags: workerNodeFlags };
+  const report: BenchReport = { run: stamp.id, quick, sizes, machine: machine(), versions: versions(), load: { before: loadAverage() }, worker_node_flags: workerNodeFlags, launcher_node_flags: launcherNodeFlags() };
   say(`run ${stamp.id}${quick ? ' (quick)' : ''}; load average ${report.load.before.join(' ')}`);
   prepare(report);
   report.versions = versions(); // after prepare: it may have installed the bench-only clients

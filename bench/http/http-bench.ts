@@ -8,6 +8,7 @@ import { startProcess, sleep, waitForHttp, type StartedProcess } from '../lib/ch
 import { freePort } from '../lib/free-port.js';
 import { markdownTable, fixed, int, times } from '../lib/markdown-table.js';
 import { memorySampler, memorySummary } from '../lib/proc-memory.js';
+import { LAUNCHER, launcherNodeFlags } from '../lib/launcher.js';
 import { LOGS_DIR, REPO_ROOT } from '../lib/results.js';
 import { ratio } from '../lib/stats.js';
 import { loadPredict, type LoadResult } from './load.js';
@@ -41,7 +42,7 @@ export interface HttpBenchResult {
 
 async function startOurs(runId: string): Promise<ServerUnderTest> {
   const port = await freePort();
-  const args = [join(REPO_ROOT, 'bin', 'churn-scorer'), 'serve', '--host', '127.0.0.1', '--port', String(port)];
+  const args = [...launcherNodeFlags(), LAUNCHER, 'serve', '--host', '127.0.0.1', '--port', String(port)];
   const proc = startProcess('churn-scorer serve', process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn' },
@@ -116,7 +117,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
     return {
       customer: NOTES_CUSTOMER,
       commands: {
-        'churn-scorer': `LOG_LEVEL=warn node bin/churn-scorer serve --host 127.0.0.1 --port <port>`,
+        'churn-scorer': `LOG_LEVEL=warn bin/churn-scorer serve --host 127.0.0.1 --port <port>`,
         fastapi: `cd bench/peers && ../../training/.venv/bin/uvicorn predict:app --host 127.0.0.1 --port <port>`,
         load: `autocannon -m POST -H content-type=application/json -b <notes customer> -c <connections> -d ${options.seconds} <url>/predict (API, in the bench process; ${options.warmupSeconds} s warm-up first)`,
       },

@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProcess, waitForHttp } from '../lib/children.js';
 import { freePort } from '../lib/free-port.js';
+import { LAUNCHER, launcherNodeFlags } from '../lib/launcher.js';
 import { LOGS_DIR, REPO_ROOT, RESULTS_DIR } from '../lib/results.js';
 import { loadPredict } from '../http/load.js';
 import { NOTES_CUSTOMER } from '../http/notes-customer.js';
@@ -63,7 +64,7 @@ export async function profileServe(seconds: number, runId: string): Promise<Prof
   const dir = join(RESULTS_DIR, 'profiles', `serve-${runId}`);
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const proc = startProcess('serve --cpu-prof', process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, join(REPO_ROOT, 'bin', 'churn-scorer'), 'serve', '--host', '127.0.0.1', '--port', String(port)], {
+  const proc = startProcess('serve --cpu-prof', process.execPath, [...launcherNodeFlags(), '--cpu-prof', '--cpu-prof-dir', dir, LAUNCHER, 'serve', '--host', '127.0.0.1', '--port', String(port)], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn' },
     logFile: join(LOGS_DIR, `profile-serve-${runId}.log`),

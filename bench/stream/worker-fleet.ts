@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { startProcess, waitForHttp, type StartedProcess } from '../lib/children.js';
 import { freePort } from '../lib/free-port.js';
+import { LAUNCHER, launcherNodeFlags } from '../lib/launcher.js';
 import { LOGS_DIR, REPO_ROOT } from '../lib/results.js';
 import { CachedSchemaRegistryClient } from '../../src/serde/cached-schema-registry.js';
 import { HttpSchemaRegistryClient } from '../../src/serde/http-schema-registry.js';
@@ -33,7 +34,7 @@ export interface FleetOptions {
   env?: Readonly<Record<string, string>>;
 }
 
-export const RUN_COMMAND: readonly string[] = [join(REPO_ROOT, 'bin', 'churn-scorer'), 'run'];
+export const RUN_COMMAND: readonly string[] = [LAUNCHER, 'run'];
 
 /**
  * Registers both subjects with their BACKWARD rule before several workers start at once: workers that all find
@@ -66,7 +67,8 @@ export async function startFleet(stack: StackAddresses, topics: TopicSet, option
         LOG_LEVEL: 'warn',
         ...options.env,
       };
-      const args = [...(options.nodeFlags ?? []), ...(options.program ?? RUN_COMMAND), '--host', '127.0.0.1', '--port', String(port)];
+      // the launcher's V8 flags for every program (also the bench/clients workers: same heap, fair comparison)
+      const args = [...launcherNodeFlags(), ...(options.nodeFlags ?? []), ...(options.program ?? RUN_COMMAND), '--host', '127.0.0.1', '--port', String(port)];
       const proc = startProcess(`worker ${options.label}#${i}`, process.execPath, args, {
         cwd: REPO_ROOT,
         env,

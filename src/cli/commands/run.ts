@@ -27,8 +27,9 @@ export function runCommand(): Command {
  * before a full GC; the records promoted there are dead after one transaction, so that headroom is
  * RSS that buys no throughput (draining a backlog: ~215-225 MB with V8's default, ~165-175 MB with
  * this, at the same events/s; BENCHMARKS.md, "Worker memory"). V8 reads the flag at each full GC,
- * so setting it after start-up takes effect. Capping the young generation as well
- * (`--semi-space-growth-factor=1`) saved another ~30 MB but cost ~20% events/s, so it is not done.
+ * so setting it after start-up takes effect. The young generation's cap (`--max-semi-space-size=8`)
+ * is read only when the heap is created, so the launcher (bin/churn-scorer) sets it; keeping the
+ * young generation at 1 MiB semi-spaces (`--semi-space-growth-factor=1`) cost ~20% events/s, so it is not done.
  * A flag the operator already set (node flags or NODE_OPTIONS) is left alone.
  */
 const WORKER_HEAP_FLAGS: ReadonlyArray<{ name: string; value: string; overriddenBy: RegExp }> = [

@@ -11,13 +11,22 @@ export interface CliRun {
   stderr: string;
 }
 
+/** bin/churn-scorer, run as an executable (its shebang, then dist/ from the build `npm ci` runs) */
+export const LAUNCHER = join(REPO_ROOT, 'bin', 'churn-scorer');
+
 /**
- * Runs the CLI from source through tsx's loader (no build needed), as a separate process so exit codes,
- * stdout and stderr are the real ones. The environment is reduced so the caller's config cannot leak in.
+ * Runs the CLI from source through tsx's loader (no build needed), or with `via: 'launcher'` as a user does,
+ * as a separate process so exit codes, stdout and stderr are the real ones. The environment is reduced so the
+ * caller's config cannot leak in.
  */
-export function runCli(args: readonly string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+export function runCli(
+  args: readonly string[],
+  options: { stdin?: string; env?: Record<string, string>; via?: 'source' | 'launcher' } = {},
+): Promise<CliRun> {
+  const [command, commandArgs] =
+    options.via === 'launcher' ? [LAUNCHER, [...args]] : [process.execPath, ['--import', 'tsx', MAIN, ...args]];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(command, commandArgs, {
       cwd: REPO_ROOT,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
