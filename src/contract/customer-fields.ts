@@ -26,27 +26,6 @@ export const CUSTOMER_FEATURE_NAMES = [
 
 export type CustomerFeatureName = (typeof CUSTOMER_FEATURE_NAMES)[number];
 
-/** Features carried as strings; DictVectorizer one-hot encodes them as "key=value". */
-export const STRING_CATEGORICAL_FEATURES = [
-  'gender',
-  'partner',
-  'dependents',
-  'phoneservice',
-  'multiplelines',
-  'internetservice',
-  'onlinesecurity',
-  'onlinebackup',
-  'deviceprotection',
-  'techsupport',
-  'streamingtv',
-  'streamingmovies',
-  'contract',
-  'paperlessbilling',
-  'paymentmethod',
-] as const satisfies readonly CustomerFeatureName[];
-
-export type StringCategoricalFeature = (typeof STRING_CATEGORICAL_FEATURES)[number];
-
 /**
  * Features carried as numbers; DictVectorizer passes them through as the single feature "key".
  * seniorcitizen is a categorical in the notes but an int 0/1 in the data, so it lands here.
@@ -54,6 +33,20 @@ export type StringCategoricalFeature = (typeof STRING_CATEGORICAL_FEATURES)[numb
 export const NUMERIC_FEATURES = ['seniorcitizen', 'tenure', 'monthlycharges', 'totalcharges'] as const satisfies readonly CustomerFeatureName[];
 
 export type NumericFeature = (typeof NUMERIC_FEATURES)[number];
+
+const NUMERIC_SET: ReadonlySet<string> = new Set(NUMERIC_FEATURES);
+
+export function isNumericFeature(name: string): name is NumericFeature {
+  return NUMERIC_SET.has(name);
+}
+
+/** Every other feature is carried as a string; DictVectorizer one-hot encodes them as "key=value". */
+export type StringCategoricalFeature = Exclude<CustomerFeatureName, NumericFeature>;
+
+/** In CSV column order, which the scorer's parallel arrays follow. */
+export const STRING_CATEGORICAL_FEATURES: readonly StringCategoricalFeature[] = CUSTOMER_FEATURE_NAMES.filter(
+  (name): name is StringCategoricalFeature => !isNumericFeature(name),
+);
 
 /** A customer after validation and normalization: exactly what the scorer consumes. */
 export type Customer = { [K in StringCategoricalFeature]: string } & {
@@ -64,12 +57,7 @@ export type Customer = { [K in StringCategoricalFeature]: string } & {
 };
 
 const STRING_CATEGORICAL_SET: ReadonlySet<string> = new Set(STRING_CATEGORICAL_FEATURES);
-const NUMERIC_SET: ReadonlySet<string> = new Set(NUMERIC_FEATURES);
 
 export function isStringCategoricalFeature(name: string): name is StringCategoricalFeature {
   return STRING_CATEGORICAL_SET.has(name);
-}
-
-export function isNumericFeature(name: string): name is NumericFeature {
-  return NUMERIC_SET.has(name);
 }

@@ -91,13 +91,7 @@ describe('chaos: broker restart', () => {
     const predictions = await PredictionCollector.start(k, names.predictions);
     try {
       const expected = new Set(events.map((e) => e.event_id));
-      await predictions.waitForAll(expected, 240_000);
-      await waitUntil(async () => (await groupLag(a, names.group, names.customers)).total === 0, {
-        timeoutMs: 60_000,
-        describe: async () => `lag not 0: ${describeLag(await groupLag(a, names.group, names.customers))}`,
-      });
-      await predictions.drain(a);
-      const audit = predictions.audit(expected);
+      const audit = await predictions.settle(a, expected, { groupId: names.group, topic: names.customers }, { predictionsMs: 240_000, lagMs: 60_000 });
       process.stdout.write(
         `[chaos broker-restart] restart took ${restart.ms} ms with lag ${lagAtRestart}; ${describeAudit(audit)}\n`,
       );

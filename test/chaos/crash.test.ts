@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PredictionCollector, TopicCollector, describeAudit } from '../support/collectors.js';
+import { PredictionCollector, describeAudit, readUncommittedCount } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, telcoEvents } from '../support/events.js';
 import { useProcessCleanup, useTestTopics } from '../support/hooks.js';
-import { describeLag, eventProducer, groupLag, sendAll } from '../support/kafka.js';
+import { eventProducer, groupLag, sendAll } from '../support/kafka.js';
 import { topicEnv, uniqueNames } from '../support/names.js';
 import { startWorker, type WorkerProcess } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
@@ -52,20 +52,12 @@ describe('chaos: SIGKILL', () => {
       process.stdout.write(`[chaos crash] ${EVENTS} events sent in ${sentInMs} ms\n`);
 
       const expected = new Set(events.map((e) => e.event_id));
-      await predictions.waitForAll(expected, 240_000);
-      await waitUntil(async () => (await groupLag(admin, names.group, names.customers)).total === 0, {
-        timeoutMs: 60_000,
-        describe: async () => `lag not 0: ${describeLag(await groupLag(admin, names.group, names.customers))}`,
-      });
-      await predictions.drain(admin);
-      const audit = predictions.audit(expected);
+      const audit = await predictions.settle(admin, expected, { groupId: names.group, topic: names.customers }, { predictionsMs: 240_000, lagMs: 60_000 });
       // Evidence that the kills hit open transactions: a read_uncommitted reader also sees their aborted records.
-      const uncommitted = await TopicCollector.start(kafka, names.predictions, () => null, { readUncommitted: true });
-      await uncommitted.drain(admin);
-      await uncommitted.stop();
+      const uncommitted = await readUncommittedCount(kafka, admin, names.predictions);
       process.stdout.write(
         `[chaos crash] ${kills.join('; ')}\n[chaos crash] read_committed: ${describeAudit(audit)}\n` +
-          `[chaos crash] read_uncommitted sees ${uncommitted.records.length} records (${uncommitted.records.length - audit.records} from aborted transactions)\n`,
+          `[chaos crash] read_uncommitted sees ${uncommitted} records (${uncommitted - audit.records} from aborted transactions)\n`,
       );
       expect(kills.length).toBeGreaterThanOrEqual(3);
       expect(audit.missing, describeAudit(audit)).toEqual([]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PredictionCollector, describeAudit } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, telcoEvents } from '../support/events.js';
 import { useProcessCleanup, useTestTopics } from '../support/hooks.js';
-import { describeLag, eventProducer, groupLag, sendPaced } from '../support/kafka.js';
+import { eventProducer, groupLag, sendPaced } from '../support/kafka.js';
 import { topicEnv, uniqueNames } from '../support/names.js';
 import { describeExit, startWorker } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
@@ -65,13 +65,7 @@ describe('chaos: rebalance', () => {
 
       await sending.done;
       const expected = new Set(events.map((e) => e.event_id));
-      await predictions.waitForAll(expected, 180_000);
-      await waitUntil(async () => (await groupLag(admin, names.group, names.customers)).total === 0, {
-        timeoutMs: 60_000,
-        describe: async () => `lag not 0: ${describeLag(await groupLag(admin, names.group, names.customers))}`,
-      });
-      await predictions.drain(admin);
-      const audit = predictions.audit(expected);
+      const audit = await predictions.settle(admin, expected, { groupId: names.group, topic: names.customers }, { predictionsMs: 180_000, lagMs: 60_000 });
 
       // Workers 2 and 3 share the partitions at the end; both really took part.
       const a2 = w2.lastAssignment(names.customers) ?? [];

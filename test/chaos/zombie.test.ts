@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PredictionCollector, TopicCollector, describeAudit } from '../support/collectors.js';
+import { PredictionCollector, describeAudit, readUncommittedCount } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, telcoEvents } from '../support/events.js';
 import { useProcessCleanup, useTestTopics } from '../support/hooks.js';
-import { describeLag, eventProducer, groupLag, sendAll } from '../support/kafka.js';
+import { eventProducer, sendAll } from '../support/kafka.js';
 import { topicEnv, uniqueNames } from '../support/names.js';
 import { describeExit, startWorker } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
@@ -50,17 +50,9 @@ describe('chaos: zombie worker', () => {
       steps.push(`worker 1 woken at ${predictions.records.length} predictions`);
 
       const expected = new Set(events.map((e) => e.event_id));
-      await predictions.waitForAll(expected, 180_000);
-      await waitUntil(async () => (await groupLag(admin, names.group, names.customers)).total === 0, {
-        timeoutMs: 60_000,
-        describe: async () => `lag not 0: ${describeLag(await groupLag(admin, names.group, names.customers))}`,
-      });
-      await predictions.drain(admin);
-      const audit = predictions.audit(expected);
-      const uncommitted = await TopicCollector.start(kafka, names.predictions, () => null, { readUncommitted: true });
-      await uncommitted.drain(admin);
-      await uncommitted.stop();
-      steps.push(`read_uncommitted sees ${uncommitted.records.length - audit.records} aborted records`);
+      const audit = await predictions.settle(admin, expected, { groupId: names.group, topic: names.customers }, { predictionsMs: 180_000, lagMs: 60_000 });
+      const uncommitted = await readUncommittedCount(kafka, admin, names.predictions);
+      steps.push(`read_uncommitted sees ${uncommitted - audit.records} aborted records`);
       process.stdout.write(`[chaos zombie] ${steps.join('; ')}\n[chaos zombie] ${describeAudit(audit)}\n`);
       expect(audit.missing, describeAudit(audit)).toEqual([]);
       expect(audit.duplicated, describeAudit(audit)).toEqual([]);

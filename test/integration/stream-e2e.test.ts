@@ -3,11 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { PredictionCollector, describeAudit } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, loadParityCases, traceparentFor } from '../support/events.js';
 import { useProcessCleanup, useTestTopics } from '../support/hooks.js';
-import { eventProducer, groupLag, describeLag, sendAll } from '../support/kafka.js';
+import { eventProducer, sendAll } from '../support/kafka.js';
 import { metricValue } from '../support/metrics.js';
 import { topicEnv, uniqueNames } from '../support/names.js';
 import { startWorker } from '../support/processes.js';
-import { waitUntil } from '../support/wait.js';
 
 const names = uniqueNames('e2e');
 
@@ -45,14 +44,7 @@ describe('stream end to end: the 1,409 test customers', () => {
       await producer.disconnect();
 
       const expected = new Set(byEventId.keys());
-      await collector.waitForAll(expected, 120_000);
-      await waitUntil(async () => (await groupLag(admin, names.group, names.customers)).total === 0, {
-        timeoutMs: 30_000,
-        describe: async () => `group lag not 0: ${describeLag(await groupLag(admin, names.group, names.customers))}`,
-      });
-      await collector.drain(admin);
-
-      const audit = collector.audit(expected);
+      const audit = await collector.settle(admin, expected, { groupId: names.group, topic: names.customers }, { predictionsMs: 120_000, lagMs: 30_000 });
       expect(audit.missing.length + audit.duplicated.length + audit.unexpected.length, describeAudit(audit)).toBe(0);
       expect(audit.records).toBe(1409);
 

@@ -5,7 +5,7 @@ import { AvroEncoder, customerEventSchema, frame, parseSchema, type CustomerEven
 import { PredictionCollector, TopicCollector, describeAudit, startDeadLetterCollector } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, registryClient, telcoEvents } from '../support/events.js';
 import { useProcessCleanup, useTestTopics } from '../support/hooks.js';
-import { describeLag, eventProducer, groupLag, sendAll } from '../support/kafka.js';
+import { eventProducer, sendAll, waitForNoLag } from '../support/kafka.js';
 import { metricValue } from '../support/metrics.js';
 import { topicEnv, uniqueNames } from '../support/names.js';
 import { startWorker } from '../support/processes.js';
@@ -123,10 +123,7 @@ describe('stream poison records', () => {
         timeoutMs: 30_000,
         describe: () => `${deadLetters.records.length} of ${bad.length} dead letters arrived`,
       });
-      await waitUntil(async () => (await groupLag(admin, names.group, names.customers)).total === 0, {
-        timeoutMs: 30_000,
-        describe: async () => `consumer lag not back to 0: ${describeLag(await groupLag(admin, names.group, names.customers))}`,
-      });
+      await waitForNoLag(admin, names.group, names.customers, 30_000);
       await predictions.drain(admin);
       await deadLetters.drain(admin);
       await inputs.drain(admin);

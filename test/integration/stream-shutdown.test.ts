@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PredictionCollector, describeAudit } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, telcoEvents } from '../support/events.js';
 import { useProcessCleanup, useTestTopics } from '../support/hooks.js';
-import { describeLag, eventProducer, groupLag, sendAll } from '../support/kafka.js';
+import { eventProducer, groupLag, sendAll } from '../support/kafka.js';
 import { topicEnv, uniqueNames } from '../support/names.js';
 import { describeExit, startWorker } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
@@ -54,13 +54,7 @@ describe('stream graceful shutdown', () => {
       const second = startWorker({ label: `${names.suffix}-worker-2`, env });
       await second.waitForReady();
       const expected = new Set(events.map((e) => e.event_id));
-      await predictions.waitForAll(expected, 180_000);
-      await waitUntil(async () => (await groupLag(admin, names.group, names.customers)).total === 0, {
-        timeoutMs: 30_000,
-        describe: async () => `lag not 0: ${describeLag(await groupLag(admin, names.group, names.customers))}`,
-      });
-      await predictions.drain(admin);
-      const audit = predictions.audit(expected);
+      const audit = await predictions.settle(admin, expected, { groupId: names.group, topic: names.customers }, { predictionsMs: 180_000, lagMs: 30_000 });
       expect(audit.missing.length + audit.duplicated.length + audit.unexpected.length, describeAudit(audit)).toBe(0);
       process.stdout.write(
         `[stream-shutdown] SIGTERM after ${seenAtSignal} predictions; exit 0 in ${tookMs} ms; lag left ${lagAfterStop.total}; ` +

@@ -1,6 +1,7 @@
 import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { ChurnPrediction } from '../../src/serde/index.js';
 import { predictionDecoder } from './events.js';
+import { waitForNoLag } from './kafka.js';
 import { waitUntil } from './wait.js';
 
 export interface CollectedRecord<T> {
@@ -162,8 +163,35 @@ export class PredictionCollector {
     return this.inner.drain(admin, timeoutMs);
   }
 
+  /**
+   * The end of a run: every expected event has its prediction, the worker group has committed all its input,
+   * and the rest of the predictions topic is read (so a late duplicate would show); then the audit.
+   */
+  async settle(
+    admin: Admin,
+    expected: ReadonlySet<string>,
+    input: { groupId: string; topic: string },
+    timeouts: { predictionsMs: number; lagMs: number },
+  ): Promise<PredictionAudit> {
+    await this.waitForAll(expected, timeouts.predictionsMs);
+    await waitForNoLag(admin, input.groupId, input.topic, timeouts.lagMs);
+    await this.drain(admin);
+    return this.audit(expected);
+  }
+
   stop(): Promise<void> {
     return this.inner.stop();
+  }
+}
+
+/** How many records a read_uncommitted reader sees on the topic: committed ones plus aborted transactions' output. */
+export async function readUncommittedCount(kafka: Kafka, admin: Admin, topic: string): Promise<number> {
+  const uncommitted = await TopicCollector.start(kafka, topic, () => null, { readUncommitted: true });
+  try {
+    await uncommitted.drain(admin);
+    return uncommitted.records.length;
+  } finally {
+    await uncommitted.stop();
   }
 }
 

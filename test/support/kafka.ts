@@ -1,5 +1,6 @@
 import { Kafka, Partitioners, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
 import { stackEndpoints } from './stack.js';
+import { waitUntil } from './wait.js';
 
 /** A kafkajs client for the test side (producing events, reading results); quiet logs. */
 export function testKafka(clientId: string): Kafka {
@@ -82,6 +83,14 @@ export async function groupLag(admin: Admin, groupId: string, topic: string): Pr
 
 export function describeLag(lag: GroupLag): string {
   return [...lag.byPartition].map(([p, l]) => `p${p}=${l}`).join(' ');
+}
+
+/** Waits until the group has committed up to the end of every partition of the topic. */
+export async function waitForNoLag(admin: Admin, groupId: string, topic: string, timeoutMs: number): Promise<void> {
+  await waitUntil(async () => (await groupLag(admin, groupId, topic)).total === 0, {
+    timeoutMs,
+    describe: async () => `group ${groupId} lag on ${topic} not 0: ${describeLag(await groupLag(admin, groupId, topic))}`,
+  });
 }
 
 /** A producer sending at a bounded rate in the background, so workers can be disturbed mid-stream. */
