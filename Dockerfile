@@ -3,7 +3,8 @@
 # scripts/ci/check-docker-files.sh lints this file.
 
 # --- build: compile TypeScript, then drop dev dependencies -------------------
-FROM node:20.20-bookworm-slim AS build
+# Node 24 LTS, the exact version CI tests on (scripts/ci/node-versions.sh); Node 20 is end of life.
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would build before the sources are copied.
@@ -13,7 +14,8 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 # --- runtime: production dependencies, compiled code, model and schemas -------
-FROM node:20.20-bookworm-slim
+FROM node:24.22.3-bookworm-slim
+# HOST: the scorer listens on 127.0.0.1 by default; in a container it must listen on every interface.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080

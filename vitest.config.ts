@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` is pure and fast (no network); `integration` gets a real
-// Kafka broker and schema registry from the global setup (env, testcontainers or
-// the local stack, in that order).
+// `unit` is pure and fast: in-process only, no child processes, no network beyond an
+// in-process server on 127.0.0.1. `cli` runs the churn-scorer command as a user does (a
+// child process per test) without Kafka. `integration` gets a real Kafka broker and
+// schema registry from the global setup (env, testcontainers or the local stack, in that
+// order); `chaos` injects failures into that stack. `npm test` runs the first three.
 export default defineConfig({
   test: {
     projects: [
@@ -12,6 +14,18 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
           testTimeout: 20_000,
+          // global gc(): the memory tests measure the heap after full collections.
+          execArgv: ['--expose-gc'],
+          setupFiles: ['test/setup/unit-in-process.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'cli',
+          include: ['test/cli/**/*.test.ts'],
+          environment: 'node',
+          // each test starts `node --import tsx src/cli/main.ts`, which compiles the sources first
+          testTimeout: 60_000,
         },
       },
       {

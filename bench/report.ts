@@ -31,7 +31,10 @@ export interface BenchReport {
   /** the same data path over each Kafka client (bench/clients) */
   clients?: WorkerThroughput[];
   clients_profile?: ProfiledRun & { events_per_second: number };
-  profile?: { worker?: ProfiledRun & { events_per_second: number }; serve?: ProfiledRun & { requests_per_second: number } };
+  profile?: {
+    worker?: ProfiledRun & { events_per_second: number };
+    serve?: ProfiledRun & { requests_per_second: number };
+  };
   errors?: Record<string, string>;
   seconds?: number;
 }
@@ -42,14 +45,21 @@ const met = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok
 function scoreSection(s: ScoreResult): string {
   const py = s.sklearn;
   const rows = [
-    ['single record, validate + score', s.typescript.single_validate_score.scores_per_second, py?.single.scores_per_second],
+    [
+      'single record, validate + score',
+      s.typescript.single_validate_score.scores_per_second,
+      py?.single.scores_per_second,
+    ],
     ['single record, score only', s.typescript.single_score_only.scores_per_second, py?.single.scores_per_second],
     [`batch of ${s.rows}`, s.typescript.batch.scores_per_second, py?.batch.scores_per_second],
   ] as const;
-  return markdownTable(
-    ['mode', 'TypeScript scores/s', 'scikit-learn scores/s', 'ratio'],
-    rows.map(([m, t, p]) => [m, int(t), int(p ?? NaN), times(ratio(t, p ?? NaN))]),
-  ) + `\n\nParity: max |TS - sklearn| = ${s.parity_max_abs_diff.toExponential(2)} over ${s.rows} rows. Raw: \`${s.file}\`.`;
+  return (
+    markdownTable(
+      ['mode', 'TypeScript scores/s', 'scikit-learn scores/s', 'ratio'],
+      rows.map(([m, t, p]) => [m, int(t), int(p ?? NaN), times(ratio(t, p ?? NaN))]),
+    ) +
+    `\n\nParity: max |TS - sklearn| = ${s.parity_max_abs_diff.toExponential(2)} over ${s.rows} rows. Raw: \`${s.file}\`.`
+  );
 }
 
 function streamSection(r: BenchReport): string {
@@ -79,14 +89,42 @@ function streamSection(r: BenchReport): string {
   }
   if (r.ceiling) {
     const c = r.ceiling;
-    rows.push([`Kafka ProducerPerformance, acks=all, ${c.record_size} B records`, int(c.records), int(c.producer.records_per_second), '', '', '']);
-    rows.push([`Kafka ProducerPerformance, transactional (100 ms transactions)`, int(c.records), int(c.producer_transactional.records_per_second), '', '', '']);
-    rows.push([`Kafka ConsumerPerformance (fetch rate)`, int(c.consumer.records), int(c.consumer.records_per_second), '', '', '']);
+    rows.push([
+      `Kafka ProducerPerformance, acks=all, ${c.record_size} B records`,
+      int(c.records),
+      int(c.producer.records_per_second),
+      '',
+      '',
+      '',
+    ]);
+    rows.push([
+      `Kafka ProducerPerformance, transactional (100 ms transactions)`,
+      int(c.records),
+      int(c.producer_transactional.records_per_second),
+      '',
+      '',
+      '',
+    ]);
+    rows.push([
+      `Kafka ConsumerPerformance (fetch rate)`,
+      int(c.consumer.records),
+      int(c.consumer.records_per_second),
+      '',
+      '',
+      '',
+    ]);
   }
-  let out = markdownTable(['implementation', 'events', 'events/s', 'vs Python EOS per-record', 'of broker ceiling', 'peak RSS MB'], rows);
-  if (r.ceiling) out += `\n\nBroker ceiling for a consume -> produce pipeline = min(transactional produce, consume) = ${int(ceiling)} records/s.`;
+  let out = markdownTable(
+    ['implementation', 'events', 'events/s', 'vs Python EOS per-record', 'of broker ceiling', 'peak RSS MB'],
+    rows,
+  );
+  if (r.ceiling)
+    out += `\n\nBroker ceiling for a consume -> produce pipeline = min(transactional produce, consume) = ${int(ceiling)} records/s.`;
   if (r.stream) {
-    out += `\nDuring the worker's peak window it used ${fixed(r.stream.worker_cpu_cores.reduce((a, b) => a + b, 0), 2)} cores; the machine (${String(r.machine['cores'])} cores, every process) was ${fixed(100 * r.stream.machine_cpu_busy, 0)}% busy.`;
+    out += `\nDuring the worker's peak window it used ${fixed(
+      r.stream.worker_cpu_cores.reduce((a, b) => a + b, 0),
+      2,
+    )} cores; the machine (${String(r.machine['cores'])} cores, every process) was ${fixed(100 * r.stream.machine_cpu_busy, 0)}% busy.`;
   }
   if (r.stream?.verified) {
     const v = r.stream.verified;
@@ -106,35 +144,73 @@ function latencySection(l: LatencyResult): string {
     fixed(p.latency_ms.max, 0),
     `${fixed(p.rss_mb.median, 0)} / ${fixed(p.rss_mb.max, 0)}`,
   ]);
-  return markdownTable(
-    ['offered (of peak)', 'offered events/s', 'achieved events/s', 'delivered', 'p50 ms', 'p99 ms', 'max ms', 'worker RSS MB median / max'],
-    rows,
-  ) + `\n\nPeak used: ${int(l.peak_events_per_second)} events/s (section 3). Latency = prediction visible to a read_committed consumer - event_time (set when the event is sent).`;
+  return (
+    markdownTable(
+      [
+        'offered (of peak)',
+        'offered events/s',
+        'achieved events/s',
+        'delivered',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'worker RSS MB median / max',
+      ],
+      rows,
+    ) +
+    `\n\nPeak used: ${int(l.peak_events_per_second)} events/s (section 3). Latency = prediction visible to a read_committed consumer - event_time (set when the event is sent).`
+  );
 }
 
 function memorySection(r: BenchReport): string {
   const b = r.latency?.burst;
   const rows: string[][] = [];
-  if (r.stream) rows.push(['draining the backlog at peak (section 3)', fixed(maxOf(r.stream.memory.map((m) => m.rss_max_mb)), 0), fixed(maxOf(r.stream.memory.map((m) => m.hwm_mb)), 0)]);
-  for (const p of r.latency?.phases ?? []) rows.push([`steady at ${Math.round(p.fraction_of_peak * 100)}% of peak`, `${fixed(p.rss_mb.median, 0)} (max ${fixed(p.rss_mb.max, 0)})`, '']);
+  if (r.stream)
+    rows.push([
+      'draining the backlog at peak (section 3)',
+      fixed(maxOf(r.stream.memory.map((m) => m.rss_max_mb)), 0),
+      fixed(maxOf(r.stream.memory.map((m) => m.hwm_mb)), 0),
+    ]);
+  for (const p of r.latency?.phases ?? [])
+    rows.push([
+      `steady at ${Math.round(p.fraction_of_peak * 100)}% of peak`,
+      `${fixed(p.rss_mb.median, 0)} (max ${fixed(p.rss_mb.max, 0)})`,
+      '',
+    ]);
   if (b) {
-    rows.push([`burst: ${int(b.base_rate)}/s -> ${int(b.burst_rate_offered)}/s offered (${int(b.burst_rate_achieved)}/s achieved) for ${b.seconds.burst} s -> ${int(b.base_rate)}/s`, `before ${fixed(b.rss_mb.steady_before, 0)}, max ${fixed(b.rss_mb.max, 0)}, after ${fixed(b.rss_mb.after, 0)}`, fixed(b.rss_mb.hwm, 0)]);
+    rows.push([
+      `burst: ${int(b.base_rate)}/s -> ${int(b.burst_rate_offered)}/s offered (${int(b.burst_rate_achieved)}/s achieved) for ${b.seconds.burst} s -> ${int(b.base_rate)}/s`,
+      `before ${fixed(b.rss_mb.steady_before, 0)}, max ${fixed(b.rss_mb.max, 0)}, after ${fixed(b.rss_mb.after, 0)}`,
+      fixed(b.rss_mb.hwm, 0),
+    ]);
   }
   let out = markdownTable(['phase', 'worker RSS MB', 'VmHWM MB'], rows);
-  if (b) out += `\n\nBurst: ${int(b.delivered)} / ${int(b.events)} predictions delivered; backlog drained ${fixed(b.drain_seconds_after_burst, 1)} s after the burst ended; p99 latency of the burst's events ${fixed(b.latency_ms_p99_during_burst_events, 0)} ms.`;
+  if (b)
+    out += `\n\nBurst: ${int(b.delivered)} / ${int(b.events)} predictions delivered; backlog drained ${fixed(b.drain_seconds_after_burst, 1)} s after the burst ended; p99 latency of the burst's events ${fixed(b.latency_ms_p99_during_burst_events, 0)} ms.`;
   return out;
 }
 
 function scalingSection(runs: WorkerThroughput[]): string {
   const base = runs[0]?.events_per_second ?? NaN;
   return markdownTable(
-    ['partitions = workers', 'events', 'events/s', 'speed-up vs 1', 'worker CPU (cores, sum)', 'machine CPU busy', 'RSS MB per worker (max)'],
+    [
+      'partitions = workers',
+      'events',
+      'events/s',
+      'speed-up vs 1',
+      'worker CPU (cores, sum)',
+      'machine CPU busy',
+      'RSS MB per worker (max)',
+    ],
     runs.map((s) => [
       String(s.partitions),
       int(s.events),
       int(s.events_per_second),
       times(ratio(s.events_per_second, base), 2),
-      fixed(s.worker_cpu_cores.reduce((a, b) => a + b, 0), 2),
+      fixed(
+        s.worker_cpu_cores.reduce((a, b) => a + b, 0),
+        2,
+      ),
       `${fixed(100 * s.machine_cpu_busy, 0)}%`,
       s.memory.map((m) => fixed(m.rss_max_mb, 0)).join(', '),
     ]),
@@ -145,7 +221,17 @@ function clientsSection(runs: WorkerThroughput[], ceiling: number | undefined): 
   const base = runs.find((s) => s.label === 'client-kafkajs')?.events_per_second ?? NaN;
   const names = new Map(KAFKA_CLIENTS.map((c) => [c.label, c.client]));
   return markdownTable(
-    ['client', 'events', 'events/s', 'vs kafkajs', 'of broker ceiling', 'worker CPU (cores)', 'events per CPU-second', 'RSS MB (max)', 'exactly-once check'],
+    [
+      'client',
+      'events',
+      'events/s',
+      'vs kafkajs',
+      'of broker ceiling',
+      'worker CPU (cores)',
+      'events per CPU-second',
+      'RSS MB (max)',
+      'exactly-once check',
+    ],
     runs.map((s) => {
       const cores = s.worker_cpu_cores.reduce((a, b) => a + b, 0);
       const v = s.verified;
@@ -166,7 +252,10 @@ function clientsSection(runs: WorkerThroughput[], ceiling: number | undefined): 
 
 function profileSection(p: ProfiledRun, label: string): string {
   const s = p.summary;
-  const areas = markdownTable(['area', '% of busy CPU'], s.areas.slice(0, 12).map((a) => [a.area, fixed(a.busy_pct, 1)]));
+  const areas = markdownTable(
+    ['area', '% of busy CPU'],
+    s.areas.slice(0, 12).map((a) => [a.area, fixed(a.busy_pct, 1)]),
+  );
   const fns = markdownTable(
     ['function', 'where', 'area', '% of busy CPU'],
     s.top_functions.slice(0, 15).map((f) => [`\`${f.function}\``, f.location, f.area, fixed(f.busy_pct, 1)]),
@@ -178,7 +267,8 @@ function targets(r: BenchReport): string {
   const scoreRatio = r.score?.ratios['single record, validate + score'] ?? undefined;
   const at32 = r.http?.levels.find((l) => l.connections === 32);
   const eosSingle = r.python?.find((p) => p.delivery === 'exactly-once' && p.scoring === 'single');
-  const streamRatio = r.stream && eosSingle ? ratio(r.stream.events_per_second, eosSingle.events_per_second) : undefined;
+  const streamRatio =
+    r.stream && eosSingle ? ratio(r.stream.events_per_second, eosSingle.events_per_second) : undefined;
   const rssValues = [
     ...(r.stream?.memory.map((m) => m.rss_max_mb) ?? []),
     ...(r.latency ? [r.latency.burst.rss_mb.max, ...r.latency.phases.map((p) => p.rss_mb.max)] : []),
@@ -186,16 +276,36 @@ function targets(r: BenchReport): string {
   const rssMax = rssValues.length ? maxOf(rssValues) : undefined;
   const ceiling = r.ceiling?.pipeline_ceiling_events_per_second;
   const rows = [
-    ['scoring >= 20x sklearn single-record', scoreRatio == null ? 'n/a' : times(scoreRatio), met(scoreRatio == null ? undefined : scoreRatio >= 20)],
+    [
+      'scoring >= 20x sklearn single-record',
+      scoreRatio == null ? 'n/a' : times(scoreRatio),
+      met(scoreRatio == null ? undefined : scoreRatio >= 20),
+    ],
     [
       'HTTP >= 5x FastAPI req/s at 32 connections',
       at32 ? times(at32.rps_ratio) : 'n/a',
       met(at32 ? at32.rps_ratio >= 5 : undefined),
     ],
-    ['HTTP p99 <= 5 ms at 32 connections', at32 ? `${fixed(at32.churn_scorer.latency_ms.p99, 2)} ms` : 'n/a', met(at32 ? at32.churn_scorer.latency_ms.p99 <= 5 : undefined)],
-    ['stream >= 3x the Python loop, exactly-once on', streamRatio === undefined ? 'n/a' : times(streamRatio), met(streamRatio === undefined ? undefined : streamRatio >= 3)],
-    ['stream vs broker ceiling (report)', r.stream && ceiling ? pct(100 * ratio(r.stream.events_per_second, ceiling)) : 'n/a', 'reported'],
-    ['worker RSS <= 150 MB', rssMax === undefined ? 'n/a' : `${fixed(rssMax, 0)} MB max`, met(rssMax === undefined ? undefined : rssMax <= 150)],
+    [
+      'HTTP p99 <= 5 ms at 32 connections',
+      at32 ? `${fixed(at32.churn_scorer.latency_ms.p99, 2)} ms` : 'n/a',
+      met(at32 ? at32.churn_scorer.latency_ms.p99 <= 5 : undefined),
+    ],
+    [
+      'stream >= 3x the Python loop, exactly-once on',
+      streamRatio === undefined ? 'n/a' : times(streamRatio),
+      met(streamRatio === undefined ? undefined : streamRatio >= 3),
+    ],
+    [
+      'stream vs broker ceiling (report)',
+      r.stream && ceiling ? pct(100 * ratio(r.stream.events_per_second, ceiling)) : 'n/a',
+      'reported',
+    ],
+    [
+      'worker RSS <= 150 MB',
+      rssMax === undefined ? 'n/a' : `${fixed(rssMax, 0)} MB max`,
+      met(rssMax === undefined ? undefined : rssMax <= 150),
+    ],
   ];
   return markdownTable(['target (issue 5)', 'measured', 'status'], rows);
 }
@@ -209,17 +319,41 @@ export function renderSummary(r: BenchReport): string {
   ];
   if (r.score) parts.push('## 1. Scoring kernel', scoreSection(r.score));
   if (r.http) parts.push('## 2. HTTP POST /predict', httpTable(r.http));
-  if (r.stream || r.python || r.ceiling) parts.push('## 3. Stream, customers -> committed predictions', streamSection(r));
+  if (r.stream || r.python || r.ceiling)
+    parts.push('## 3. Stream, customers -> committed predictions', streamSection(r));
   if (r.latency) parts.push('### End-to-end latency at fixed offered rates', latencySection(r.latency));
   if (r.scaling) parts.push('## 4. Scaling', scalingSection(r.scaling));
   if (r.stream || r.latency) parts.push('## 5. Worker memory', memorySection(r));
-  if (r.clients) parts.push('## Kafka clients behind the same data path', clientsSection(r.clients, r.ceiling?.pipeline_ceiling_events_per_second));
-  if (r.clients_profile) parts.push(profileSection(r.clients_profile, `Worker over @confluentinc/kafka-javascript (${int(r.clients_profile.events_per_second)} events/s while profiled)`));
+  if (r.clients)
+    parts.push(
+      '## Kafka clients behind the same data path',
+      clientsSection(r.clients, r.ceiling?.pipeline_ceiling_events_per_second),
+    );
+  if (r.clients_profile)
+    parts.push(
+      profileSection(
+        r.clients_profile,
+        `Worker over @confluentinc/kafka-javascript (${int(r.clients_profile.events_per_second)} events/s while profiled)`,
+      ),
+    );
   if (r.profile) {
     parts.push('## 6. Profiles');
-    if (r.profile.worker) parts.push(profileSection(r.profile.worker, `Worker (${int(r.profile.worker.events_per_second)} events/s while profiled)`));
-    if (r.profile.serve) parts.push(profileSection(r.profile.serve, `serve (${int(r.profile.serve.requests_per_second)} req/s while profiled)`));
+    if (r.profile.worker)
+      parts.push(
+        profileSection(r.profile.worker, `Worker (${int(r.profile.worker.events_per_second)} events/s while profiled)`),
+      );
+    if (r.profile.serve)
+      parts.push(
+        profileSection(r.profile.serve, `serve (${int(r.profile.serve.requests_per_second)} req/s while profiled)`),
+      );
   }
-  if (r.errors) parts.push('## Failed sections', markdownTable(['section', 'error'], Object.entries(r.errors).map(([k, v]) => [k, v.replace(/\|/g, '/')])));
+  if (r.errors)
+    parts.push(
+      '## Failed sections',
+      markdownTable(
+        ['section', 'error'],
+        Object.entries(r.errors).map(([k, v]) => [k, v.replace(/\|/g, '/')]),
+      ),
+    );
   return parts.join('\n\n') + '\n';
 }

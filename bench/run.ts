@@ -37,11 +37,12 @@ const { values } = parseArgs({
     'worker-node-flags': { type: 'string' },
   },
 });
-const quick = values.quick ?? false;
+const quick = values.quick;
 const sizes = quick ? QUICK : FULL;
 // 'clients' builds librdkafka on its first run (~2 min): too slow for --quick's 5 minutes unless asked for.
 const only = new Set((values.only?.split(',') ?? SECTIONS.filter((s) => !(quick && s === 'clients'))) as Section[]);
-for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (known: ${SECTIONS.join(', ')})`);
+for (const s of only)
+  if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (known: ${SECTIONS.join(', ')})`);
 const stamp = { id: new Date().toISOString().replace(/[:.]/g, '-'), quick };
 const workerNodeFlags = values['worker-node-flags']?.split(' ').filter((f) => f !== '') ?? [];
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -49,16 +50,28 @@ const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 function prepare(report: BenchReport): void {
   if (!values['skip-build']) {
     say('npm run build (the benchmarks run bin/churn-scorer from dist/)');
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
+    execFileSync('npm', ['run', '--silent', 'build'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 300_000,
+    });
   }
   if (only.has('score') || only.has('http') || only.has('python')) {
     say('bash scripts/python-env.sh (uv + training/.venv for scikit-learn, FastAPI, confluent-kafka)');
-    execFileSync('bash', ['scripts/python-env.sh'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+    execFileSync('bash', ['scripts/python-env.sh'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 600_000,
+    });
   }
   if (only.has('clients')) {
     say('bash scripts/bench/kafka-clients.sh (@confluentinc/kafka-javascript into bench/clients, built once)');
     try {
-      execFileSync('bash', ['scripts/bench/kafka-clients.sh'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 900_000 });
+      execFileSync('bash', ['scripts/bench/kafka-clients.sh'], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+        timeout: 900_000,
+      });
     } catch (err) {
       // Optional: without the native build (no compiler, no root for apt) the other sections still run.
       (report.errors ??= {})['clients'] = `scripts/bench/kafka-clients.sh failed: ${(err as Error).message}`;
@@ -80,7 +93,16 @@ async function section<T>(report: BenchReport, name: string, run: () => Promise<
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const report: BenchReport = { run: stamp.id, quick, sizes, machine: machine(), versions: versions(), load: { before: loadAverage() }, worker_node_flags: workerNodeFlags, launcher_node_flags: launcherNodeFlags() };
+  const report: BenchReport = {
+    run: stamp.id,
+    quick,
+    sizes,
+    machine: machine(),
+    versions: versions(),
+    load: { before: loadAverage() },
+    worker_node_flags: workerNodeFlags,
+    launcher_node_flags: launcherNodeFlags(),
+  };
   say(`run ${stamp.id}${quick ? ' (quick)' : ''}; load average ${report.load.before.join(' ')}`);
   prepare(report);
   report.versions = versions(); // after prepare: it may have installed the bench-only clients
@@ -109,14 +131,16 @@ async function main(): Promise<void> {
       report.stack = { brokers: stack.brokers, registry: stack.registryUrl, started_here: stack.startedHere };
       if (only.has('stream')) {
         const c = ctx;
-        report.stream = await section(report, 'stream', () => workerThroughput(c, {
-          label: 'peak',
-          partitions: sizes.streamPartitions,
-          workers: 1,
-          events: sizes.streamEvents,
-          verify: true,
-          nodeFlags: workerNodeFlags,
-        }));
+        report.stream = await section(report, 'stream', () =>
+          workerThroughput(c, {
+            label: 'peak',
+            partitions: sizes.streamPartitions,
+            workers: 1,
+            events: sizes.streamEvents,
+            verify: true,
+            nodeFlags: workerNodeFlags,
+          }),
+        );
       }
       if (only.has('python')) {
         report.python = [];
@@ -128,7 +152,13 @@ async function main(): Promise<void> {
           const c = ctx;
           const label = `python-${delivery === 'exactly-once' ? 'eos' : 'alo'}-${scoring}`;
           const result = await section(report, label, () =>
-            pythonLoopThroughput(c, { label, partitions: sizes.streamPartitions, events: sizes.pythonEvents, delivery, scoring }),
+            pythonLoopThroughput(c, {
+              label,
+              partitions: sizes.streamPartitions,
+              events: sizes.pythonEvents,
+              delivery,
+              scoring,
+            }),
           );
           if (result) report.python.push(result);
         }
@@ -144,14 +174,15 @@ async function main(): Promise<void> {
         const c = ctx;
         const peak = report.stream?.events_per_second;
         report.latency = await section(report, 'latency', async () => {
-          if (peak === undefined || !Number.isFinite(peak)) throw new Error('the latency section needs the peak from the stream section');
+          if (peak === undefined || !Number.isFinite(peak))
+            throw new Error('the latency section needs the peak from the stream section');
           return latencyAndBurst(c, {
-          peak,
-          fractions: sizes.latencyFractions,
-          seconds: sizes.latencySeconds,
-          partitions: sizes.streamPartitions,
-          burstSeconds: sizes.burstSeconds,
-          nodeFlags: workerNodeFlags,
+            peak,
+            fractions: sizes.latencyFractions,
+            seconds: sizes.latencySeconds,
+            partitions: sizes.streamPartitions,
+            burstSeconds: sizes.burstSeconds,
+            nodeFlags: workerNodeFlags,
           });
         });
       }
@@ -160,7 +191,14 @@ async function main(): Promise<void> {
         for (const p of sizes.scalingPartitions) {
           const c = ctx;
           const result = await section(report, `scale-${p}`, () =>
-            workerThroughput(c, { label: `scale-${p}`, partitions: p, workers: p, events: sizes.scalingEvents, verify: false, nodeFlags: workerNodeFlags }),
+            workerThroughput(c, {
+              label: `scale-${p}`,
+              partitions: p,
+              workers: p,
+              events: sizes.scalingEvents,
+              verify: false,
+              nodeFlags: workerNodeFlags,
+            }),
           );
           if (result) report.scaling.push(result);
         }
@@ -186,7 +224,10 @@ async function main(): Promise<void> {
         if (confluent) {
           const c = ctx;
           report.clients_profile = await section(report, 'profile-client-confluent', () =>
-            profileWorker(c, sizes.profileEvents, stamp.id, { label: confluent.label, program: confluent.worker.program }),
+            profileWorker(c, sizes.profileEvents, stamp.id, {
+              label: confluent.label,
+              program: confluent.worker.program,
+            }),
           );
         }
       }

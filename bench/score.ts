@@ -61,7 +61,7 @@ function timed(rowsPerPass: number, pass: () => number): ModeResult {
   let checksum = 0;
   let passes = 0;
   const start = process.hrtime.bigint();
-  let elapsed = 0n;
+  let elapsed: bigint;
   do {
     checksum += pass();
     passes++;
@@ -86,8 +86,19 @@ function readParityRows(): ParityRecord[] {
 
 function runPython(): Promise<PythonResult> {
   // --repeat is set out of reach so --seconds bounds both sklearn modes, as it does the TypeScript ones.
-  const args = ['scripts/uv.sh', 'run', '--frozen', '--project', 'training', 'python', 'bench/python/score_bench.py',
-    '--seconds', String(secondsPerMode), '--repeat', '100000'];
+  const args = [
+    'scripts/uv.sh',
+    'run',
+    '--frozen',
+    '--project',
+    'training',
+    'python',
+    'bench/python/score_bench.py',
+    '--seconds',
+    String(secondsPerMode),
+    '--repeat',
+    '100000',
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('bash', args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -139,9 +150,15 @@ async function main(): Promise<number> {
   const out = new Float64Array(customers.length);
   const n = rows.length;
 
-  console.error(`bench:score: ${n} rows, ${secondsPerMode}s per mode; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.error(
+    `bench:score: ${n} rows, ${secondsPerMode}s per mode; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   // One side at a time, so sklearn and the TypeScript modes never compete for the same cores.
-  const python = flags['skip-python'] ? undefined : await runPython().catch((err: Error) => err);
+  const python = flags['skip-python']
+    ? undefined
+    : await runPython().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
 
   const ts = {
     single_validate_score: timed(n, () => {
@@ -174,7 +191,8 @@ async function main(): Promise<number> {
   const header = ['mode', 'TypeScript scores/s', 'scikit-learn scores/s', 'TS / sklearn'];
   const lines = table.map(([mode, t, p]) => [mode, fmt(t), p === undefined ? 'n/a' : fmt(p), ratio(t, p)]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
-  const render = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('   ');
+  const render = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('   ');
   console.log(render(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('   '));
   for (const l of lines) console.log(render(l));
@@ -182,8 +200,10 @@ async function main(): Promise<number> {
     `\nsklearn single = pipeline.predict_proba([customer])[0, 1] per record (the notes' service); ` +
       `sklearn batch = predict_proba on all ${n} rows per call.`,
   );
-  console.log(`parity: TypeScript max |p - sklearn| over ${n} rows = ${maxAbsDiff.toExponential(2)}` +
-    (py?.parity ? `; sklearn re-check max diff = ${py.parity.max_abs_diff}` : ''));
+  console.log(
+    `parity: TypeScript max |p - sklearn| over ${n} rows = ${maxAbsDiff.toExponential(2)}` +
+      (py?.parity ? `; sklearn re-check max diff = ${py.parity.max_abs_diff}` : ''),
+  );
   if (python instanceof Error) console.log(`scikit-learn side unavailable: ${python.message}`);
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -197,7 +217,13 @@ async function main(): Promise<number> {
         benchmark: 'score',
         created_at: new Date().toISOString(),
         commit: gitCommit(),
-        machine: { platform: platform(), release: release(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadavg: loadavg() },
+        machine: {
+          platform: platform(),
+          release: release(),
+          cpu: cpus()[0]?.model ?? 'unknown',
+          cores: cpus().length,
+          loadavg: loadavg(),
+        },
         node: process.version,
         model: { dir: MODEL_DIR, name: model.meta.name, version: model.meta.version },
         rows: n,

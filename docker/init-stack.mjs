@@ -41,7 +41,9 @@ async function retry(what, action, attempts = 30) {
     try {
       return await action();
     } catch (error) {
-      if (attempt >= attempts) throw new Error(`${what} failed after ${attempts} attempts: ${error.message}`);
+      if (attempt >= attempts) {
+        throw new Error(`${what} failed after ${attempts} attempts: ${error.message}`, { cause: error });
+      }
       await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
   }
@@ -74,7 +76,9 @@ async function createTopics() {
         })),
       });
     }
-    console.log(`topics: created ${missing.length ? missing.join(', ') : 'none'}; present ${[...existing].filter((t) => Object.values(topics).includes(t)).join(', ') || 'none'}`);
+    console.log(
+      `topics: created ${missing.length ? missing.join(', ') : 'none'}; present ${[...existing].filter((t) => Object.values(topics).includes(t)).join(', ') || 'none'}`,
+    );
   } finally {
     await admin.disconnect();
   }

@@ -57,10 +57,15 @@ async function startFastApi(runId: string): Promise<ServerUnderTest> {
   const port = await freePort();
   // The venv's uvicorn directly (not through `uv run`), so the pid we measure is the server itself.
   const uvicorn = join(REPO_ROOT, 'training', '.venv', 'bin', 'uvicorn');
-  const proc = startProcess('uvicorn predict:app', uvicorn, ['predict:app', '--host', '127.0.0.1', '--port', String(port)], {
-    cwd: join(REPO_ROOT, 'bench', 'peers'),
-    logFile: join(LOGS_DIR, `http-fastapi-${runId}.log`),
-  });
+  const proc = startProcess(
+    'uvicorn predict:app',
+    uvicorn,
+    ['predict:app', '--host', '127.0.0.1', '--port', String(port)],
+    {
+      cwd: join(REPO_ROOT, 'bench', 'peers'),
+      logFile: join(LOGS_DIR, `http-fastapi-${runId}.log`),
+    },
+  );
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/ping`, proc, 60_000);
   return { name: 'fastapi', proc, url: `${base}/predict` };
@@ -79,7 +84,12 @@ async function probability(url: string): Promise<number> {
   return body.churn_probability;
 }
 
-async function measure(server: ServerUnderTest, body: string, connections: number, options: HttpBenchOptions): Promise<ServerRun> {
+async function measure(
+  server: ServerUnderTest,
+  body: string,
+  connections: number,
+  options: HttpBenchOptions,
+): Promise<ServerRun> {
   await loadPredict(server.url, body, connections, options.warmupSeconds);
   const sampler = memorySampler(server.proc.pid, 250);
   const load = await loadPredict(server.url, body, connections, options.seconds);
@@ -108,7 +118,12 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
       await sleep(500);
       const b = await measure(peer, body, connections, options);
       await sleep(500);
-      levels.push({ connections, churn_scorer: a, fastapi: b, rps_ratio: ratio(a.requests_per_second, b.requests_per_second) });
+      levels.push({
+        connections,
+        churn_scorer: a,
+        fastapi: b,
+        rps_ratio: ratio(a.requests_per_second, b.requests_per_second),
+      });
       process.stderr.write(
         `bench http: c=${connections}: churn-scorer ${int(a.requests_per_second)} req/s p99 ${fixed(a.latency_ms.p99, 2)} ms; ` +
           `fastapi ${int(b.requests_per_second)} req/s p99 ${fixed(b.latency_ms.p99, 2)} ms\n`,
@@ -142,7 +157,16 @@ export function httpTable(result: HttpBenchResult): string {
     times(l.rps_ratio),
   ]);
   return markdownTable(
-    ['connections', 'churn-scorer req/s', 'p50 / p99 ms', 'RSS MB (peak)', 'FastAPI req/s', 'p50 / p99 ms', 'RSS MB (peak)', 'req/s ratio'],
+    [
+      'connections',
+      'churn-scorer req/s',
+      'p50 / p99 ms',
+      'RSS MB (peak)',
+      'FastAPI req/s',
+      'p50 / p99 ms',
+      'RSS MB (peak)',
+      'req/s ratio',
+    ],
     rows,
   );
 }

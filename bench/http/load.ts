@@ -13,7 +13,12 @@ export interface LoadResult {
   non_2xx: number;
 }
 
-export async function loadPredict(url: string, body: string, connections: number, seconds: number): Promise<LoadResult> {
+export async function loadPredict(
+  url: string,
+  body: string,
+  connections: number,
+  seconds: number,
+): Promise<LoadResult> {
   // autocannon's own histogram keeps whole milliseconds; the per-response times below are exact.
   const latencies: number[] = [];
   const instance = autocannon({

@@ -5,7 +5,7 @@ import { writeResult } from '../lib/results.js';
 import { httpTable, runHttpBench } from './http-bench.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, seconds: { type: 'string' } } });
-const quick = values.quick ?? false;
+const quick = values.quick;
 const stamp = { id: new Date().toISOString().replace(/[:.]/g, '-'), quick };
 try {
   const result = await runHttpBench({

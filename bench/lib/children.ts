@@ -57,7 +57,12 @@ export interface StartedProcess extends Tracked {
   output(): string;
 }
 
-export function startProcess(name: string, command: string, args: readonly string[], options: StartOptions = {}): StartedProcess {
+export function startProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: StartOptions = {},
+): StartedProcess {
   installHooks();
   const child = spawn(command, args, {
     cwd: options.cwd,
@@ -71,17 +76,25 @@ export function startProcess(name: string, command: string, args: readonly strin
   if (options.logFile !== undefined) {
     mkdirSync(dirname(options.logFile), { recursive: true });
     const log = createWriteStream(options.logFile);
-    if (!options.captureStdout) child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    if (!options.captureStdout) child.stdout.pipe(log);
+    child.stderr.pipe(log);
   } else {
-    child.stderr?.resume();
-    if (!options.captureStdout) child.stdout?.resume();
+    child.stderr.resume();
+    if (!options.captureStdout) child.stdout.resume();
   }
-  if (options.captureStdout) child.stdout?.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  if (options.captureStdout) {
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+  }
 
   const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
-    child.once('error', (err) => resolve(`spawn error: ${err.message}`));
+    child.once('exit', (code, signal) => {
+      resolve(code ?? signal ?? 'unknown');
+    });
+    child.once('error', (err) => {
+      resolve(`spawn error: ${err.message}`);
+    });
   });
   const tracked: StartedProcess = {
     name,
@@ -92,7 +105,9 @@ export function startProcess(name: string, command: string, args: readonly strin
     stop: async (graceMs = 10_000) => {
       if (child.exitCode === null && child.signalCode === null) {
         signalGroup(pid, 'SIGTERM');
-        const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
+        const timer = setTimeout(() => {
+          signalGroup(pid, 'SIGKILL');
+        }, graceMs);
         const result = await exited;
         clearTimeout(timer);
         return result;

@@ -34,7 +34,9 @@ export function loadAverage(): number[] {
 
 function packageVersion(name: string, root = REPO_ROOT): string {
   try {
-    const pkg = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as {
+      version: string;
+    };
     return pkg.version;
   } catch {
     return 'unknown';
@@ -62,7 +64,10 @@ export function versions() {
     avsc: packageVersion('avsc'),
     autocannon: packageVersion('autocannon'),
     // the 'clients' section's alternative client (bench/clients), 'unknown' until scripts/bench/kafka-clients.sh ran
-    '@confluentinc/kafka-javascript': packageVersion('@confluentinc/kafka-javascript', join(REPO_ROOT, 'bench', 'clients')),
+    '@confluentinc/kafka-javascript': packageVersion(
+      '@confluentinc/kafka-javascript',
+      join(REPO_ROOT, 'bench', 'clients'),
+    ),
     ...stackVersions(),
     java,
   };

@@ -14,13 +14,25 @@ export interface BenchStack {
 export async function acquireStack(): Promise<BenchStack> {
   const { KAFKA_BROKERS, SCHEMA_REGISTRY_URL } = process.env;
   if (KAFKA_BROKERS && SCHEMA_REGISTRY_URL) {
-    return { brokers: KAFKA_BROKERS, registryUrl: SCHEMA_REGISTRY_URL, startedHere: false, release: async () => undefined };
+    return {
+      brokers: KAFKA_BROKERS,
+      registryUrl: SCHEMA_REGISTRY_URL,
+      startedHere: false,
+      release: () => Promise.resolve(),
+    };
   }
   if (await localStackRunning()) {
     const env = readStackEnv();
-    return { brokers: env.KAFKA_BROKERS, registryUrl: env.SCHEMA_REGISTRY_URL, startedHere: false, release: async () => undefined };
+    return {
+      brokers: env.KAFKA_BROKERS,
+      registryUrl: env.SCHEMA_REGISTRY_URL,
+      startedHere: false,
+      release: () => Promise.resolve(),
+    };
   }
-  process.stderr.write('bench: no KAFKA_BROKERS and no local stack running; starting the local stack (npm run stack:up)\n');
+  process.stderr.write(
+    'bench: no KAFKA_BROKERS and no local stack running; starting the local stack (npm run stack:up)\n',
+  );
   const env = await startLocalStack();
   return {
     brokers: env.KAFKA_BROKERS,

@@ -124,7 +124,8 @@ export function foldedStacks(profile: CpuProfile): string {
     const names: string[] = [];
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const frame = byId.get(cur)?.callFrame;
-      if (frame && frame.functionName !== '(root)') names.push(`${frame.functionName || '(anonymous)'} ${areaOf(frame)}`.replace(/;/g, ','));
+      if (frame && frame.functionName !== '(root)')
+        names.push(`${frame.functionName || '(anonymous)'} ${areaOf(frame)}`.replace(/;/g, ','));
     }
     const us = Math.round(ms * 1000);
     if (us > 0) lines.push(`${names.reverse().join(';')} ${us}`);
@@ -162,5 +163,9 @@ export function steadyState(profile: CpuProfile, isMarker: (frame: CallFrame) =>
     }
   });
   if (first < 0) return profile;
-  return { ...profile, samples: profile.samples.slice(first, last + 1), timeDeltas: profile.timeDeltas.slice(first, last + 1) };
+  return {
+    ...profile,
+    samples: profile.samples.slice(first, last + 1),
+    timeDeltas: profile.timeDeltas.slice(first, last + 1),
+  };
 }

@@ -1,6 +1,12 @@
 /** Section 3b: the broker's ceiling for our record size, on the same broker, with Kafka's own tools. */
 import { freshTopics, type StreamContext } from './context.js';
-import { consumerPerformance, kafkaToolsClasspath, producerPerformance, type ConsumerPerfResult, type ProducerPerfResult } from './kafka-perf-tools.js';
+import {
+  consumerPerformance,
+  kafkaToolsClasspath,
+  producerPerformance,
+  type ConsumerPerfResult,
+  type ProducerPerfResult,
+} from './kafka-perf-tools.js';
 
 export interface CeilingResult {
   record_size: number;
@@ -13,11 +19,18 @@ export interface CeilingResult {
   pipeline_ceiling_events_per_second: number;
 }
 
-export async function brokerCeiling(ctx: StreamContext, options: { recordSize: number; records: number; partitions: number }): Promise<CeilingResult> {
+export async function brokerCeiling(
+  ctx: StreamContext,
+  options: { recordSize: number; records: number; partitions: number },
+): Promise<CeilingResult> {
   const classpath = await kafkaToolsClasspath();
   const topics = await freshTopics(ctx, 'ceiling', options.partitions);
   const common = { brokers: ctx.stack.brokers, records: options.records, recordSize: options.recordSize };
-  const producer = await producerPerformance(classpath, { ...common, topic: topics.customers, label: `${topics.prefix}-producer` });
+  const producer = await producerPerformance(classpath, {
+    ...common,
+    topic: topics.customers,
+    label: `${topics.prefix}-producer`,
+  });
   const producerTxn = await producerPerformance(classpath, {
     ...common,
     topic: topics.predictions,

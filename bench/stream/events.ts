@@ -76,7 +76,10 @@ export async function preProduce(producer: Producer, source: EventSource, topic:
     const p = producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None });
     inFlight.add(p);
     // the error itself surfaces through Promise.race/all below
-    void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
+    void p.then(
+      () => inFlight.delete(p),
+      () => inFlight.delete(p),
+    );
     if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
@@ -88,7 +91,13 @@ export async function preProduce(producer: Producer, source: EventSource, topic:
  * Offers events at a fixed rate for `seconds`: every 10 ms it sends the events that are due, each stamped with
  * the time it is sent. Returns the seq range it produced and the rate it achieved.
  */
-export async function produceAtRate(producer: Producer, source: EventSource, topic: string, rate: number, seconds: number) {
+export async function produceAtRate(
+  producer: Producer,
+  source: EventSource,
+  topic: string,
+  rate: number,
+  seconds: number,
+) {
   const TICK_MS = 10;
   const MAX_SEND = 1000;
   const firstSeq = source.sentAt.length;
@@ -108,7 +117,10 @@ export async function produceAtRate(producer: Producer, source: EventSource, top
       due -= count;
       const p = producer.send({ topic, messages, acks: -1 });
       inFlight.add(p);
-      void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
+      void p.then(
+        () => inFlight.delete(p),
+        () => inFlight.delete(p),
+      );
     }
     await sleep(TICK_MS);
   }

@@ -27,8 +27,15 @@ export interface ProducerPerfResult {
 
 /** "200000 records sent, 81234.5 records/sec (23.24 MB/sec), 512.3 ms avg latency, 900.0 ms max latency, 450 ms 50th, 800 ms 95th, 850 ms 99th, 890 ms 99.9th." */
 export function parseProducerPerf(output: string): Omit<ProducerPerfResult, 'command'> {
-  const line = output.split('\n').reverse().find((l) => /records sent, .* records\/sec/.test(l) && /99th/.test(l));
-  const m = line && /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency.* (\d+) ms 99th/.exec(line);
+  const line = output
+    .split('\n')
+    .reverse()
+    .find((l) => /records sent, .* records\/sec/.test(l) && /99th/.test(l));
+  const m =
+    line &&
+    /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency.* (\d+) ms 99th/.exec(
+      line,
+    );
   if (!m) throw new Error(`ProducerPerformance printed no summary line: ${output.slice(-400)}`);
   return {
     records: Number(m[1]),
@@ -59,13 +66,31 @@ export function parseConsumerPerf(output: string): Omit<ConsumerPerfResult, 'com
 
 export async function producerPerformance(
   classpath: string,
-  options: { brokers: string; topic: string; records: number; recordSize: number; transactionalId?: string; label: string },
+  options: {
+    brokers: string;
+    topic: string;
+    records: number;
+    recordSize: number;
+    transactionalId?: string;
+    label: string;
+  },
 ): Promise<ProducerPerfResult> {
   const args = [
-    '-Xmx512m', '-cp', classpath, 'org.apache.kafka.tools.ProducerPerformance',
-    '--topic', options.topic, '--num-records', String(options.records), '--record-size', String(options.recordSize),
-    '--throughput', '-1',
-    '--producer-props', `bootstrap.servers=${options.brokers}`, 'acks=all',
+    '-Xmx512m',
+    '-cp',
+    classpath,
+    'org.apache.kafka.tools.ProducerPerformance',
+    '--topic',
+    options.topic,
+    '--num-records',
+    String(options.records),
+    '--record-size',
+    String(options.recordSize),
+    '--throughput',
+    '-1',
+    '--producer-props',
+    `bootstrap.servers=${options.brokers}`,
+    'acks=all',
   ];
   if (options.transactionalId !== undefined) {
     args.push('--transactional-id', options.transactionalId, '--transaction-duration-ms', '100');
@@ -82,9 +107,20 @@ export async function consumerPerformance(
   options: { brokers: string; topic: string; records: number; group: string; label: string },
 ): Promise<ConsumerPerfResult> {
   const args = [
-    '-Xmx512m', '-cp', classpath, 'org.apache.kafka.tools.ConsumerPerformance',
-    '--bootstrap-server', options.brokers, '--topic', options.topic, '--messages', String(options.records),
-    '--group', options.group, '--timeout', '60000',
+    '-Xmx512m',
+    '-cp',
+    classpath,
+    'org.apache.kafka.tools.ConsumerPerformance',
+    '--bootstrap-server',
+    options.brokers,
+    '--topic',
+    options.topic,
+    '--messages',
+    String(options.records),
+    '--group',
+    options.group,
+    '--timeout',
+    '60000',
   ];
   const out = await runToCompletion('ConsumerPerformance', 'java', args, {
     timeoutMs: 180_000,

@@ -45,14 +45,32 @@ const median = (xs: number[]) => percentile(xs, 50);
 
 export async function latencyAndBurst(
   ctx: StreamContext,
-  options: { peak: number; fractions: readonly number[]; seconds: number; partitions: number; burstSeconds: number; nodeFlags?: string[] },
+  options: {
+    peak: number;
+    fractions: readonly number[];
+    seconds: number;
+    partitions: number;
+    burstSeconds: number;
+    nodeFlags?: string[];
+  },
 ): Promise<LatencyResult> {
   const topics = await freshTopics(ctx, 'latency', options.partitions);
   const source = await EventSource.create(ctx.stack.registryUrl, topics.customers, topics.prefix);
   const producer = await connectProducer(ctx.kafka);
-  const fleet = await startFleet(ctx.stack, topics, { count: 1, label: 'latency', ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}) });
-  const worker = fleet[0]!;
-  const probe = await PredictionProbe.start(ctx.kafka, ctx.stack.registryUrl, topics.predictions, `${topics.group}.probe`, source);
+  const fleet = await startFleet(ctx.stack, topics, {
+    count: 1,
+    label: 'latency',
+    ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
+  });
+  const [worker] = fleet;
+  if (worker === undefined) throw new Error('bench latency: startFleet returned no worker (count: 1)');
+  const probe = await PredictionProbe.start(
+    ctx.kafka,
+    ctx.stack.registryUrl,
+    topics.predictions,
+    `${topics.group}.probe`,
+    source,
+  );
   const sampler = memorySampler(worker.proc.pid, 200);
   const drainMs = 60_000;
   try {
@@ -74,7 +92,12 @@ export async function latencyAndBurst(
         achieved_rate: sent.achieved_rate,
         events: sent.endSeq - sent.firstSeq,
         delivered: lat.length,
-        latency_ms: { p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), max: percentile(lat, 100) },
+        latency_ms: {
+          p50: percentile(lat, 50),
+          p90: percentile(lat, 90),
+          p99: percentile(lat, 99),
+          max: percentile(lat, 100),
+        },
         rss_mb: { median: median(rss), max: maxOf(rss) },
       });
       process.stderr.write(
@@ -93,7 +116,10 @@ export async function latencyAndBurst(
     const after = await produceAtRate(producer, source, topics.customers, base, options.burstSeconds);
     await probe.waitFor(before.firstSeq, after.endSeq, drainMs);
     const drainedAt = maxOf(probe.seenAt.slice(burst.firstSeq, burst.endSeq).filter((t) => t > 0));
-    const beforeRss = sampler.samples.slice(0, steadyIdx).slice(-Math.round((options.burstSeconds * 1000) / 200)).map((s) => s.rss_mb);
+    const beforeRss = sampler.samples
+      .slice(0, steadyIdx)
+      .slice(-Math.round((options.burstSeconds * 1000) / 200))
+      .map((s) => s.rss_mb);
     const duringAndAfter = sampler.samples.slice(burstStart);
     const timeline = sampler.stop();
     const last = timeline.at(-1);
@@ -105,7 +131,11 @@ export async function latencyAndBurst(
         base_rate: base,
         burst_rate_offered: base * 10,
         burst_rate_achieved: burst.achieved_rate,
-        seconds: { base_before: options.burstSeconds, burst: options.burstSeconds / 2, base_after: options.burstSeconds },
+        seconds: {
+          base_before: options.burstSeconds,
+          burst: options.burstSeconds / 2,
+          base_after: options.burstSeconds,
+        },
         events: after.endSeq - before.firstSeq,
         delivered: probe.latencies(source, before.firstSeq, after.endSeq).length,
         drain_seconds_after_burst: (drainedAt - burstEndedAt) / 1000,
@@ -126,4 +156,3 @@ export async function latencyAndBurst(
     await stopFleet(fleet);
   }
 }
-

@@ -21,12 +21,23 @@ export class PredictionProbe {
 
   private constructor(private readonly consumer: Consumer) {}
 
-  static async start(kafka: Kafka, registryUrl: string, topic: string, group: string, source: EventSource): Promise<PredictionProbe> {
+  static async start(
+    kafka: Kafka,
+    registryUrl: string,
+    topic: string,
+    group: string,
+    source: EventSource,
+  ): Promise<PredictionProbe> {
     const decoder = new AvroDecoder<ChurnPrediction>({
       registry: new CachedSchemaRegistryClient(new HttpSchemaRegistryClient({ url: registryUrl })),
       readerType: churnPredictionSchema().type,
     });
-    const consumer = kafka.consumer({ groupId: group, readUncommitted: false, maxWaitTimeInMs: 20, maxBytesPerPartition: 4 * 1024 * 1024 });
+    const consumer = kafka.consumer({
+      groupId: group,
+      readUncommitted: false,
+      maxWaitTimeInMs: 20,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
     const probe = new PredictionProbe(consumer);
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });

@@ -48,7 +48,9 @@ export async function workerThroughput(
   const topics = await freshTopics(ctx, options.label, options.partitions);
   const source = await EventSource.create(ctx.stack.registryUrl, topics.customers, topics.prefix);
   const producer = await connectProducer(ctx.kafka);
-  const produce = await preProduce(producer, source, topics.customers, options.events).finally(() => producer.disconnect());
+  const produce = await preProduce(producer, source, topics.customers, options.events).finally(() =>
+    producer.disconnect(),
+  );
 
   const fleet = await startFleet(ctx.stack, topics, {
     count: options.workers,
@@ -68,7 +70,12 @@ export async function workerThroughput(
       const n = await consumedByAll(fleet);
       const t = Date.now();
       if (Number.isFinite(n) && n > 0) {
-        const mark = () => ({ t, n, cpu: fleet.map((w) => processCpuSeconds(w.proc.pid)), machine: machineCpuSeconds() });
+        const mark = () => ({
+          t,
+          n,
+          cpu: fleet.map((w) => processCpuSeconds(w.proc.pid)),
+          machine: machineCpuSeconds(),
+        });
         first ??= mark();
         if (last === undefined || n > last.n) last = mark();
         if (n >= options.events) break;
@@ -92,10 +99,17 @@ export async function workerThroughput(
     completed,
     memory,
     worker_cpu_cores: first && last ? last.cpu.map((c, i) => (c - (first.cpu[i] ?? NaN)) / seconds) : [],
-    machine_cpu_busy: first && last ? (last.machine.busy - first.machine.busy) / (last.machine.total - first.machine.total) : NaN,
+    machine_cpu_busy:
+      first && last ? (last.machine.busy - first.machine.busy) / (last.machine.total - first.machine.total) : NaN,
   };
   if (options.verify) {
-    const probe = await PredictionProbe.start(ctx.kafka, ctx.stack.registryUrl, topics.predictions, `${topics.group}.verify`, source);
+    const probe = await PredictionProbe.start(
+      ctx.kafka,
+      ctx.stack.registryUrl,
+      topics.predictions,
+      `${topics.group}.verify`,
+      source,
+    );
     try {
       await probe.waitFor(0, options.events, 120_000);
       await sleep(500); // let a duplicate, if any, arrive too
@@ -125,7 +139,13 @@ export interface PythonLoopResult {
 
 export async function pythonLoopThroughput(
   ctx: StreamContext,
-  options: { label: string; partitions: number; events: number; delivery: PythonLoopResult['delivery']; scoring: PythonLoopResult['scoring'] },
+  options: {
+    label: string;
+    partitions: number;
+    events: number;
+    delivery: PythonLoopResult['delivery'];
+    scoring: PythonLoopResult['scoring'];
+  },
 ): Promise<PythonLoopResult> {
   const topics = await freshTopics(ctx, options.label, options.partitions);
   const source = await EventSource.create(ctx.stack.registryUrl, topics.customers, topics.prefix);
@@ -134,10 +154,24 @@ export async function pythonLoopThroughput(
   const python = join(REPO_ROOT, 'training', '.venv', 'bin', 'python');
   const args = [
     join(REPO_ROOT, 'bench', 'python', 'kafka_loop.py'),
-    '--brokers', ctx.stack.brokers, '--registry', ctx.stack.registryUrl,
-    '--topic-in', topics.customers, '--topic-out', topics.predictions, '--group', topics.group,
-    '--count', String(options.events), '--delivery', options.delivery, '--scoring', options.scoring,
-    '--timeout', String(Math.max(120, options.events / 200)),
+    '--brokers',
+    ctx.stack.brokers,
+    '--registry',
+    ctx.stack.registryUrl,
+    '--topic-in',
+    topics.customers,
+    '--topic-out',
+    topics.predictions,
+    '--group',
+    topics.group,
+    '--count',
+    String(options.events),
+    '--delivery',
+    options.delivery,
+    '--scoring',
+    options.scoring,
+    '--timeout',
+    String(Math.max(120, options.events / 200)),
   ];
   const out = await runToCompletion(`kafka_loop.py ${options.label}`, python, args, {
     cwd: REPO_ROOT,

@@ -37,9 +37,9 @@ export interface FleetOptions {
 export const RUN_COMMAND: readonly string[] = [LAUNCHER, 'run'];
 
 /**
- * Registers both subjects with their BACKWARD rule before several workers start at once: workers that all find
- * a fresh subject race to create its compatibility rule, and Apicurio answers the losers 409 (a start-up bug
- * reported to the lead; a single worker never races).
+ * Registers both subjects with their BACKWARD rule before several workers start at once, as an operator would:
+ * workers that all find a fresh subject race to create its compatibility rule (Apicurio answers the losers 409,
+ * which registerWithCompatibility now retries; see BENCHMARKS.md, "Found while benchmarking").
  */
 async function provisionSubjects(stack: StackAddresses, topics: TopicSet): Promise<void> {
   const registry = new CachedSchemaRegistryClient(new HttpSchemaRegistryClient({ url: stack.registryUrl }));
@@ -47,7 +47,11 @@ async function provisionSubjects(stack: StackAddresses, topics: TopicSet): Promi
   await registerWithCompatibility(registry, `${topics.predictions}-value`, churnPredictionSchema().text, 'BACKWARD');
 }
 
-export async function startFleet(stack: StackAddresses, topics: TopicSet, options: FleetOptions): Promise<WorkerProcess[]> {
+export async function startFleet(
+  stack: StackAddresses,
+  topics: TopicSet,
+  options: FleetOptions,
+): Promise<WorkerProcess[]> {
   if (options.count > 1) await provisionSubjects(stack, topics);
   const workers: WorkerProcess[] = [];
   try {
@@ -68,7 +72,15 @@ export async function startFleet(stack: StackAddresses, topics: TopicSet, option
         ...options.env,
       };
       // the launcher's V8 flags for every program (also the bench/clients workers: same heap, fair comparison)
-      const args = [...launcherNodeFlags(), ...(options.nodeFlags ?? []), ...(options.program ?? RUN_COMMAND), '--host', '127.0.0.1', '--port', String(port)];
+      const args = [
+        ...launcherNodeFlags(),
+        ...(options.nodeFlags ?? []),
+        ...(options.program ?? RUN_COMMAND),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+      ];
       const proc = startProcess(`worker ${options.label}#${i}`, process.execPath, args, {
         cwd: REPO_ROOT,
         env,

@@ -6,7 +6,7 @@
 #     validates the file against the compose-spec JSON schema it ships;
 #   - Dockerfile: dockerfile-utils lint (npm dev dependency);
 #   - project rules: pinned image tags, non-root USER, HEALTHCHECK on /livez,
-#     the init script parses.
+#     HOST=0.0.0.0 in the image and the scorer service, the init script parses.
 # Exits non-zero on the first invalid file.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -45,8 +45,11 @@ fi
 grep -qE '^USER\s+(node|[1-9][0-9]*)\b' Dockerfile || fail "Dockerfile: the runtime stage must switch to a non-root USER"
 # Joins backslash-continued lines so that multi-line instructions are checked whole.
 sed -e ':a' -e '/\\$/{N;s/\\\n//;ba' -e '}' Dockerfile | grep -qE '^HEALTHCHECK .*CMD .*/livez' || fail "Dockerfile: HEALTHCHECK on /livez missing"
+# The scorer's default listen address is 127.0.0.1: the image and the compose service must open it explicitly.
+sed -e ':a' -e '/\\$/{N;s/\\\n//;ba' -e '}' Dockerfile | grep -qE '^ENV .*\bHOST=0\.0\.0\.0\b' || fail "Dockerfile: ENV HOST=0.0.0.0 missing (the default listen address is 127.0.0.1)"
+awk '/^  scorer:/{s=1;next} /^  [a-z]/{s=0} s' docker-compose.yml | grep -qE '^\s+HOST:\s*"?0\.0\.0\.0"?\s*$' || fail "docker-compose.yml: the scorer service needs HOST: \"0.0.0.0\""
 node --check docker/init-stack.mjs || fail "docker/init-stack.mjs does not parse"
 for file in schemas/customer-event.avsc schemas/churn-prediction.avsc; do
   node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$file" || fail "$file is not valid JSON"
 done
-ok "images pinned, non-root user, healthcheck, init script and schemas present"
+ok "images pinned, non-root user, healthcheck, HOST=0.0.0.0, init script and schemas present"

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # the settings below are used by the scripts that source this file
 # Shared settings and helpers for the local Kafka + schema-registry stack.
-# Sourced by up.sh, down.sh, status.sh, restart-kafka.sh and provision.sh.
+# Sourced by up.sh, down.sh, status.sh, broker.sh, restart-kafka.sh and provision.sh.
 
 set -euo pipefail
 
@@ -26,7 +26,9 @@ REGISTRY_DATA="$STACK_DIR/registry-data"
 STATE_FILE="$STACK_DIR/state"
 ENV_FILE="$STACK_DIR/env"
 
-KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+# One broker gets 512 MiB; each node of a multi-broker cluster 384 MiB (three share 2 cores in CI).
+KAFKA_HEAP_OPTS_SINGLE="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+KAFKA_HEAP_OPTS_CLUSTER="${KAFKA_HEAP_OPTS:--Xms128m -Xmx384m}"
 REGISTRY_HEAP_OPTS="${REGISTRY_HEAP_OPTS:--Xms128m -Xmx384m}"
 # Cold starts on a busy 2-core machine are slow; the registry alone can take 30s+.
 STACK_START_TIMEOUT_S="${STACK_START_TIMEOUT_S:-180}"
@@ -93,7 +95,8 @@ running_pid() {
   pid="$(cat "$file")"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-Dchurn.stack=$name-$(stack_id)" || return 1
+  # The trailing space makes the match exact: kafka-1-<id> is not kafka-<id>, nor <id> a prefix of another id.
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-Dchurn.stack=$name-$(stack_id) " || return 1
   printf '%s' "$pid"
 }
 
@@ -131,6 +134,42 @@ state_get() {
   local key="$1"
   [[ -f "$STATE_FILE" ]] || return 1
   awk -F= -v k="$key" '$1 == k { sub(/^[^=]*=/, ""); print; found=1 } END { exit !found }' "$STATE_FILE"
+}
+
+# The Kafka layout of this stack directory: STACK_BROKERS nodes, node i (1-based) listening on
+# KAFKA_PORTS[i-1] (clients) and CONTROLLER_PORTS[i-1] (KRaft). One node is the classic single
+# broker (process "kafka", data in kafka-data/); more are a replicated cluster of combined
+# broker+controller nodes (processes kafka-<id>, data in kafka-data/node-<id>/). State files
+# written before multi-broker mode existed have kafka_port/controller_port only: one node.
+load_kafka_layout() {
+  STACK_BROKERS="$(state_get brokers 2>/dev/null || echo 1)"
+  local ports controllers
+  ports="$(state_get kafka_ports 2>/dev/null || state_get kafka_port 2>/dev/null || true)"
+  controllers="$(state_get controller_ports 2>/dev/null || state_get controller_port 2>/dev/null || true)"
+  IFS=, read -r -a KAFKA_PORTS <<<"$ports"
+  IFS=, read -r -a CONTROLLER_PORTS <<<"$controllers"
+}
+
+# Node ids of the layout: 1..STACK_BROKERS.
+kafka_nodes() { seq 1 "$STACK_BROKERS"; }
+
+kafka_node_name() { if ((STACK_BROKERS == 1)); then printf 'kafka'; else printf 'kafka-%s' "$1"; fi; }
+kafka_node_data() { if ((STACK_BROKERS == 1)); then printf '%s' "$KAFKA_DATA"; else printf '%s/node-%s' "$KAFKA_DATA" "$1"; fi; }
+kafka_node_log() { printf '%s/%s.log' "$STACK_LOGS" "$(kafka_node_name "$1")"; }
+kafka_node_port() { printf '%s' "${KAFKA_PORTS[$(($1 - 1))]:-}"; }
+kafka_node_controller_port() { printf '%s' "${CONTROLLER_PORTS[$(($1 - 1))]:-}"; }
+
+# The bootstrap list clients use: every node's listener.
+kafka_bootstrap() {
+  local id out=()
+  for id in $(kafka_nodes); do out+=("127.0.0.1:$(kafka_node_port "$id")"); done
+  (IFS=,; printf '%s' "${out[*]}")
+}
+
+require_node_id() {
+  local id="$1"
+  [[ "$id" =~ ^[0-9]+$ ]] && ((id >= 1 && id <= STACK_BROKERS)) ||
+    die "no broker '$id' in $STACK_DIR: node ids are 1..$STACK_BROKERS"
 }
 
 kafka_classpath() {

@@ -1,7 +1,8 @@
 // Readiness probe for the local stack: waits until a service really answers.
-//   node probe.mjs kafka    <host:port> [--timeout-ms N] [--pid P]
+//   node probe.mjs kafka    <host:port> [--brokers N] [--timeout-ms N] [--pid P]
 //   node probe.mjs registry <base-url>  [--timeout-ms N] [--pid P]
-// kafka: a metadata round trip (describeCluster + listTopics) through kafkajs.
+// kafka: a metadata round trip (describeCluster + listTopics) through kafkajs; with
+// --brokers, ready only once the cluster has at least that many brokers registered.
 // registry: GET <base-url>/subjects answers 200 with a JSON array.
 // With --pid the probe gives up at once when that process has exited, so a
 // crashed start is reported immediately instead of after the timeout.
@@ -11,14 +12,19 @@ import { Kafka, logLevel } from 'kafkajs';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { 'timeout-ms': { type: 'string', default: '0' }, pid: { type: 'string' } },
+  options: {
+    'timeout-ms': { type: 'string', default: '0' },
+    pid: { type: 'string' },
+    brokers: { type: 'string', default: '1' },
+  },
 });
 const [kind, target] = positionals;
 const timeoutMs = Number(values['timeout-ms']);
 const pid = values.pid === undefined ? undefined : Number(values.pid);
+const expectedBrokers = Number(values.brokers);
 
-if ((kind !== 'kafka' && kind !== 'registry') || !target || !Number.isFinite(timeoutMs)) {
-  console.error('usage: node probe.mjs kafka|registry <target> [--timeout-ms N] [--pid P]');
+if ((kind !== 'kafka' && kind !== 'registry') || !target || !Number.isFinite(timeoutMs) || !(expectedBrokers >= 1)) {
+  console.error('usage: node probe.mjs kafka|registry <target> [--brokers N] [--timeout-ms N] [--pid P]');
   process.exit(2);
 }
 
@@ -46,6 +52,9 @@ async function probeKafka(brokers) {
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
+    if (cluster.brokers.length < expectedBrokers) {
+      throw new Error(`${cluster.brokers.length} of ${expectedBrokers} brokers registered`);
+    }
     const topics = await admin.listTopics();
     return `kafka ${brokers}: cluster ${cluster.clusterId}, ${cluster.brokers.length} broker(s), controller ${cluster.controller}, ${topics.length} topic(s)`;
   } finally {

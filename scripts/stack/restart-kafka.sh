@@ -2,10 +2,9 @@
 # Stops and starts only the Kafka broker, keeping its data and ports (for chaos
 # tests that need a broker restart mid-stream). The registry keeps running.
 #   bash scripts/stack/restart-kafka.sh [--down-for SECONDS]
+# A multi-broker stack restarts one node at a time: scripts/stack/broker.sh restart <id>.
 # shellcheck source=scripts/stack/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=scripts/stack/services.sh
-source "$STACK_SCRIPTS/services.sh"
 
 down_for=0
 while (($#)); do
@@ -15,17 +14,10 @@ while (($#)); do
   esac
 done
 
-exec 8>"$STACK_DIR/.lock"
-command -v flock >/dev/null 2>&1 && flock 8
-
+load_kafka_layout
+((STACK_BROKERS == 1)) ||
+  die "$STACK_DIR runs $STACK_BROKERS Kafka nodes: restart one with scripts/stack/broker.sh restart <id> [--down-for SECONDS]"
 running_pid kafka >/dev/null || die "Kafka is not running (start the stack with npm run stack:up)"
-# Restart the version that runs, even when STACK_KAFKA_VERSION differs now.
-KAFKA_VERSION="$(state_get kafka_version)"
-KAFKA_HOME="$STACK_CACHE/kafka-$KAFKA_VERSION"
-kafka_port="$(state_get kafka_port)"
-controller_port="$(state_get controller_port)"
 started_at=$(date +%s)
-stop_process kafka
-sleep "$down_for"
-start_kafka "$kafka_port" "$controller_port"
-log "Kafka restarted on 127.0.0.1:$kafka_port in $(($(date +%s) - started_at))s"
+bash "$STACK_SCRIPTS/broker.sh" restart 1 --down-for "$down_for"
+log "Kafka restarted on 127.0.0.1:$(kafka_node_port 1) in $(($(date +%s) - started_at))s"

@@ -1,10 +1,15 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { REPO_PATHS, REPO_ROOT } from '../config/repo-paths.js';
+import { ScorerError } from '../errors/scorer-error.js';
 
-/** The repository root (src/cli and dist/cli are both two levels below it). */
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const STACK_ENV = fileURLToPath(new URL('../../.stack/env', import.meta.url));
+const STACK_ENV = REPO_PATHS.localStackEnv;
+
+/** The local Kafka + registry (scripts/stack) did not start, or left no usable .stack/env. */
+export class LocalStackError extends ScorerError {
+  static override readonly code = 'CHURN_ERR_LOCAL_STACK';
+  override readonly name = 'LocalStackError';
+}
 
 export interface LocalStackEnv {
   KAFKA_BROKERS: string;
@@ -19,7 +24,9 @@ function runStackScript(name: 'up' | 'down' | 'status', quiet = false): Promise<
       stdio: ['ignore', quiet ? 'ignore' : process.stderr, quiet ? 'ignore' : process.stderr],
     });
     child.once('error', reject);
-    child.once('exit', (code) => resolve(code ?? 1));
+    child.once('exit', (code) => {
+      resolve(code ?? 1);
+    });
   });
 }
 
@@ -30,7 +37,8 @@ export async function localStackRunning(): Promise<boolean> {
 /** `npm run stack:up` (idempotent) and the addresses it wrote to .stack/env. */
 export async function startLocalStack(): Promise<LocalStackEnv> {
   const code = await runStackScript('up');
-  if (code !== 0) throw new Error(`local stack did not start (scripts/stack/up.sh exited ${code}); see .stack/logs/`);
+  if (code !== 0)
+    throw new LocalStackError(`local stack did not start (scripts/stack/up.sh exited ${code}); see .stack/logs/`);
   return readStackEnv();
 }
 
@@ -45,6 +53,7 @@ export function readStackEnv(path: string = STACK_ENV): LocalStackEnv {
     if (match) values[match[1] as string] = match[2] as string;
   }
   const { KAFKA_BROKERS, SCHEMA_REGISTRY_URL } = values;
-  if (!KAFKA_BROKERS || !SCHEMA_REGISTRY_URL) throw new Error(`${path}: KAFKA_BROKERS or SCHEMA_REGISTRY_URL missing`);
+  if (!KAFKA_BROKERS || !SCHEMA_REGISTRY_URL)
+    throw new LocalStackError(`${path}: KAFKA_BROKERS or SCHEMA_REGISTRY_URL missing`);
   return { KAFKA_BROKERS, SCHEMA_REGISTRY_URL };
 }

@@ -1,11 +1,14 @@
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 import { EXIT_FAILURE } from './exit-codes.js';
-import { describeFatalError, isUnexpected } from './fatal-error.js';
+import { fatalReport } from './fatal-error.js';
+import { dropKafkajsNegativeTimeoutWarning } from '../kafka/negative-timeout-warning.js';
+
+const FATAL_EXIT_GRACE_MS = 1_000;
 
 /**
- * Entry point (bin/churn-scorer imports the compiled copy). Expected failures (bad config, bad artifact,
- * unreadable file) print one line and exit 1; a stack trace is shown only for errors that are our bugs.
+ * Entry point (bin/churn-scorer imports the compiled copy). A failure prints one line and exits with its
+ * error code's exit code (docs/errors.md); a stack trace is shown only for errors that are our bugs.
  */
 async function main(argv: readonly string[]): Promise<void> {
   try {
@@ -16,10 +19,15 @@ async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : EXIT_FAILURE;
       return;
     }
-    process.stderr.write(`churn-scorer: ${describeFatalError(err)}\n`);
-    if (isUnexpected(err) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-    process.exitCode = EXIT_FAILURE;
+    const report = fatalReport(err);
+    process.stderr.write(`churn-scorer: ${report.line}\n`);
+    if (report.stack !== undefined) process.stderr.write(`${report.stack}\n`);
+    process.exitCode = report.exitCode;
+    // A start-up that gave up can leave a client's retry timer or socket behind (kafkajs after the
+    // start-up deadline); it must not keep a failed process alive. unref: a clean exit is not delayed.
+    setTimeout(() => process.exit(), FATAL_EXIT_GRACE_MS).unref();
   }
 }
 
+dropKafkajsNegativeTimeoutWarning();
 await main(process.argv);

@@ -37,7 +37,10 @@ export interface ListenFlags extends ModelFlags {
 export function withListenOptions(command: Command): Command {
   return command
     .option('--port <n>', 'side-port listen port, 0 = any free port (default: config http.port / PORT)', parsePort)
-    .option('--host <address>', 'side-port listen address (default: config http.host / HOST)')
+    .option(
+      '--host <address>',
+      'side-port listen address; 0.0.0.0 = every interface (default: config http.host / HOST, 127.0.0.1)',
+    )
     .option('--model <dir>', 'model artifact directory (default: config model.dir / MODEL_DIR)');
 }
 

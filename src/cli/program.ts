@@ -7,12 +7,13 @@ import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
 
 /**
- * The churn-scorer command line. Each command lives in its own file under commands/ and is only wired here;
- * later issues add run, replay and demo the same way.
+ * The churn-scorer command line. Each command lives in its own file under commands/ and is only wired here.
  */
 export function buildProgram(): Command {
   const program = new Command('churn-scorer')
-    .description('Churn scoring: HTTP side-port, JSON-lines scoring, model inspection')
+    .description(
+      'Churn scoring: Kafka stream worker, HTTP side-port, JSON-lines scoring, replay, demo, model inspection',
+    )
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(runCommand());

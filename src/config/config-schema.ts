@@ -1,47 +1,168 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { CloneType, Type, type Static, type TSchema } from '@sinclair/typebox';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+/** auto: human-readable on a terminal, JSON lines otherwise. */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
 const NonEmpty = Type.String({ minLength: 1 });
 const OptionalPath = Type.Union([NonEmpty, Type.Null()]);
 const PositiveInt = Type.Integer({ minimum: 1 });
 const TopicName = Type.String({ pattern: '^[a-zA-Z0-9._-]{1,249}$' });
 const strict = { additionalProperties: false } as const;
+/**
+ * One of `values`. With a title, an environment value that is none of them is refused as it is read, naming the
+ * title ("is not a log level"); without, by the schema check, like a value from a file ("must be one of").
+ */
+function oneOf<V extends string>(values: readonly V[], title?: string) {
+  const literals = values.map((v) => Type.Literal(v));
+  return Type.Union(literals, title === undefined ? {} : { title });
+}
+/** An HTTP bearer token: RFC 6750 characters (b64token), at least 16 of them so a guessable word is refused. */
+export const BearerTokenSchema = Type.String({ minLength: 16, maxLength: 4096, pattern: '^[A-Za-z0-9._~+/-]+=*$' });
+
+/** Keywords this schema adds to a property that an environment variable overrides; env-vars.ts reads them back. */
+export type EnvKeywords = {
+  /** The variable's name. */
+  readonly env: string;
+  readonly description: string;
+  /** The value is never echoed in errors or logs. */
+  readonly secret?: true;
+  /** "" or "none" makes the enclosing optional object null: KAFKA_SASL_MECHANISM=none means no SASL. */
+  readonly noneTurnsOff?: true;
+};
+
+/** `schema`, overridable by the environment variable `name` (the table in config/README.md, checked by a test). */
+function env<T extends TSchema>(
+  name: string,
+  schema: T,
+  description: string,
+  more: Omit<EnvKeywords, 'env' | 'description'> = {},
+): T {
+  const keywords: EnvKeywords = { env: name, description, ...more };
+  return CloneType(schema, keywords);
+}
 
 /** The whole service configuration. Unknown keys are rejected so a typo in a config file is not ignored. */
 export const ConfigSchema = Type.Object(
   {
-    service: Type.Object({ name: NonEmpty }, strict),
-    log: Type.Object({ level: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))) }, strict),
+    service: Type.Object(
+      {
+        name: NonEmpty,
+        // How long start-up waits for Kafka and the schema registry to answer before giving up with one line.
+        startupTimeoutMs: env(
+          'STARTUP_TIMEOUT_MS',
+          PositiveInt,
+          'start-up gives up when Kafka or the schema registry does not answer within this long',
+        ),
+      },
+      strict,
+    ),
+    log: Type.Object(
+      {
+        level: env('LOG_LEVEL', oneOf(LOG_LEVELS, 'log level'), 'pino level: fatal|error|warn|info|debug|trace|silent'),
+        format: env('LOG_FORMAT', oneOf(LOG_FORMATS), 'auto (pretty on a terminal, JSON otherwise) | json | pretty'),
+      },
+      strict,
+    ),
     http: Type.Object(
       {
-        host: NonEmpty,
+        host: env('HOST', NonEmpty, 'HTTP listen address (0.0.0.0: every interface)'),
         // 0 asks the OS for a free port (tests).
-        port: Type.Integer({ minimum: 0, maximum: 65535 }),
+        port: env('PORT', Type.Integer({ minimum: 0, maximum: 65535 }), 'HTTP side-port (0 = any free port)'),
         bodyLimitBytes: PositiveInt,
         batchMax: PositiveInt,
+        // No 0 (= no limit): a client that sends slowly or stops must not hold a socket and its buffer for good.
+        requestTimeoutMs: env(
+          'HTTP_REQUEST_TIMEOUT_MS',
+          PositiveInt,
+          'a request (headers and body) not fully received within this long is answered 408 and closed',
+        ),
+        headersTimeoutMs: env(
+          'HTTP_HEADERS_TIMEOUT_MS',
+          PositiveInt,
+          'request headers not fully received within this long: 408 and closed (<= HTTP_REQUEST_TIMEOUT_MS)',
+        ),
+        keepAliveTimeoutMs: env(
+          'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+          PositiveInt,
+          'an idle keep-alive connection is closed after this long',
+        ),
+        maxConnections: env(
+          'HTTP_MAX_CONNECTIONS',
+          PositiveInt,
+          'open side-port connections at most; more are closed at once',
+        ),
+        pressure: Type.Object(
+          {
+            // 0 switches a limit off.
+            maxEventLoopDelayMs: env(
+              'HTTP_MAX_EVENT_LOOP_DELAY_MS',
+              Type.Integer({ minimum: 0 }),
+              'shed requests (503) while the mean event-loop delay is over this (0: off)',
+            ),
+            maxHeapUsedPercent: env(
+              'HTTP_MAX_HEAP_USED_PERCENT',
+              Type.Integer({ minimum: 0, maximum: 100 }),
+              "shed requests (503) while the heap used is over this % of V8's heap limit (0: off)",
+            ),
+            maxRssBytes: env(
+              'HTTP_MAX_RSS_BYTES',
+              Type.Integer({ minimum: 0 }),
+              'shed requests (503) while the process RSS is over this (0: off)',
+            ),
+            retryAfterSeconds: PositiveInt,
+            sampleIntervalMs: Type.Integer({ minimum: 10 }),
+          },
+          strict,
+        ),
+        auth: Type.Object(
+          {
+            // After loadConfig: the token in force, also when it was read from tokenFile.
+            token: env(
+              'HTTP_AUTH_TOKEN',
+              Type.Union([BearerTokenSchema, Type.Null()]),
+              'bearer token required on every route but the probes (secret; empty: no auth)',
+              { secret: true },
+            ),
+            tokenFile: env(
+              'HTTP_AUTH_TOKEN_FILE',
+              OptionalPath,
+              'file holding the bearer token (e.g. a mounted Secret); not together with HTTP_AUTH_TOKEN',
+            ),
+            protectMetrics: env(
+              'HTTP_AUTH_METRICS',
+              Type.Boolean(),
+              '/metrics needs the token too when auth is on (false: /metrics stays open)',
+            ),
+          },
+          strict,
+        ),
       },
       strict,
     ),
     model: Type.Object(
       {
         // Absolute after loadConfig resolves it (relative: against the repository root).
-        dir: NonEmpty,
-        strictCategories: Type.Boolean(),
+        dir: env('MODEL_DIR', NonEmpty, 'model artifact directory (relative: to the repository root)'),
+        strictCategories: env('STRICT_CATEGORIES', Type.Boolean(), 'reject unknown category values instead of warning'),
       },
       strict,
     ),
     kafka: Type.Object(
       {
-        brokers: Type.Array(Type.String({ pattern: '^\\S+:\\d{1,5}$' }), { minItems: 1 }),
-        clientId: NonEmpty,
+        brokers: env(
+          'KAFKA_BROKERS',
+          Type.Array(Type.String({ pattern: '^\\S+:\\d{1,5}$' }), { minItems: 1 }),
+          'comma-separated host:port list',
+        ),
+        clientId: env('KAFKA_CLIENT_ID', NonEmpty, 'Kafka client id'),
         ssl: Type.Object(
           {
-            enabled: Type.Boolean(),
-            caFile: OptionalPath,
-            certFile: OptionalPath,
-            keyFile: OptionalPath,
+            enabled: env('KAFKA_SSL', Type.Boolean(), 'enable TLS to the brokers'),
+            caFile: env('KAFKA_SSL_CA_FILE', OptionalPath, 'PEM CA bundle path'),
+            certFile: env('KAFKA_SSL_CERT_FILE', OptionalPath, 'PEM client certificate path'),
+            keyFile: env('KAFKA_SSL_KEY_FILE', OptionalPath, 'PEM client key path'),
             rejectUnauthorized: Type.Boolean(),
           },
           strict,
@@ -50,9 +171,14 @@ export const ConfigSchema = Type.Object(
           Type.Null(),
           Type.Object(
             {
-              mechanism: Type.Union(SASL_MECHANISMS.map((m) => Type.Literal(m))),
-              username: NonEmpty,
-              password: NonEmpty,
+              mechanism: env(
+                'KAFKA_SASL_MECHANISM',
+                oneOf(SASL_MECHANISMS, 'SASL mechanism'),
+                'plain|scram-sha-256|scram-sha-512 (empty or none: no SASL)',
+                { noneTurnsOff: true },
+              ),
+              username: env('KAFKA_SASL_USERNAME', NonEmpty, 'SASL user name'),
+              password: env('KAFKA_SASL_PASSWORD', NonEmpty, 'SASL password (secret)', { secret: true }),
             },
             strict,
           ),
@@ -64,35 +190,84 @@ export const ConfigSchema = Type.Object(
     ),
     registry: Type.Object(
       {
-        url: Type.String({ pattern: '^https?://\\S+$' }),
-        username: Type.Union([NonEmpty, Type.Null()]),
-        password: Type.Union([NonEmpty, Type.Null()]),
+        url: env(
+          'SCHEMA_REGISTRY_URL',
+          Type.String({ pattern: '^https?://\\S+$' }),
+          'schema registry base URL (Confluent API)',
+        ),
+        username: env('SCHEMA_REGISTRY_USERNAME', Type.Union([NonEmpty, Type.Null()]), 'registry basic-auth user'),
+        password: env(
+          'SCHEMA_REGISTRY_PASSWORD',
+          Type.Union([NonEmpty, Type.Null()]),
+          'registry basic-auth password (secret)',
+          { secret: true },
+        ),
+        // A 401/403 that lasts this long ends the worker (readiness fails at once).
+        authFailureExitMs: env(
+          'SCHEMA_REGISTRY_AUTH_FAILURE_EXIT_MS',
+          PositiveInt,
+          'the worker exits 1 when the registry has refused its credentials (401/403) for this long',
+        ),
       },
       strict,
     ),
     topics: Type.Object(
       {
-        customers: TopicName,
-        predictions: TopicName,
-        deadLetter: TopicName,
-        replay: TopicName,
-        create: Type.Boolean(),
-        partitions: PositiveInt,
-        replicationFactor: PositiveInt,
+        customers: env('TOPIC_CUSTOMERS', TopicName, 'input topic'),
+        predictions: env('TOPIC_PREDICTIONS', TopicName, 'output topic'),
+        deadLetter: env('TOPIC_DLQ', TopicName, 'dead-letter topic'),
+        replay: env('TOPIC_REPLAY', TopicName, 'replay topic'),
+        create: env(
+          'TOPICS_CREATE',
+          Type.Boolean(),
+          'create missing topics and register schemas at start (false: refuse to start if missing)',
+        ),
+        partitions: env('TOPIC_PARTITIONS', PositiveInt, 'partitions of topics the worker creates'),
+        replicationFactor: env(
+          'TOPIC_REPLICATION_FACTOR',
+          PositiveInt,
+          'replication factor of topics the worker creates (<= number of brokers)',
+        ),
+        // min.insync.replicas of the topics the worker creates (null: the broker's default); <= replicationFactor.
+        minInsyncReplicas: env(
+          'TOPIC_MIN_INSYNC_REPLICAS',
+          Type.Union([PositiveInt, Type.Null()]),
+          "min.insync.replicas of topics the worker creates (unset: the broker's default)",
+        ),
         retentionMs: Type.Integer({ minimum: -1 }),
+        // max.message.bytes of the topics the worker creates; at least stream.transactionMaxBytes.
+        maxMessageBytes: Type.Integer({ minimum: 16384 }),
       },
       strict,
     ),
     stream: Type.Object(
       {
-        groupId: NonEmpty,
-        transactionMaxRecords: PositiveInt,
-        transactionMaxMs: PositiveInt,
-        stuckAfterMs: PositiveInt,
-        shutdownDeadlineMs: PositiveInt,
-        maxRecordBytes: PositiveInt,
+        groupId: env('CONSUMER_GROUP', NonEmpty, 'Kafka consumer group id'),
+        transactionMaxRecords: env('TRANSACTION_MAX_RECORDS', PositiveInt, 'records per Kafka transaction at most'),
+        transactionMaxMs: env(
+          'TRANSACTION_MAX_MS',
+          PositiveInt,
+          'a transaction is committed once it has been open this long',
+        ),
+        // Output bytes of one transaction (so of any record batch it sends) at most; room for a dead letter's headers.
+        transactionMaxBytes: env(
+          'TRANSACTION_MAX_BYTES',
+          Type.Integer({ minimum: 16384 }),
+          "output bytes per Kafka transaction at most (<= the output topics' max.message.bytes)",
+        ),
+        stuckAfterMs: env(
+          'STUCK_AFTER_MS',
+          PositiveInt,
+          '/livez fails when an owned partition has lag and no commit for this long',
+        ),
+        shutdownDeadlineMs: env('SHUTDOWN_DEADLINE_MS', PositiveInt, 'SIGTERM/SIGINT: exit within this long'),
+        maxRecordBytes: env('MAX_RECORD_BYTES', PositiveInt, 'larger input records are dead-lettered as oversize'),
         replayMaxRecordsPerBatch: PositiveInt,
-        sessionTimeoutMs: Type.Integer({ minimum: 6000 }),
+        sessionTimeoutMs: env(
+          'SESSION_TIMEOUT_MS',
+          Type.Integer({ minimum: 6000 }),
+          'consumer group session timeout (how fast a dead worker is replaced)',
+        ),
       },
       strict,
     ),
@@ -102,9 +277,14 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>;
 export type LogLevel = Config['log']['level'];
+export type LogFormat = Config['log']['format'];
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
-type DeepPartial<T> = T extends readonly (infer _)[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> | null } : T;
+type DeepPartial<T> = T extends readonly (infer _)[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> | null }
+    : T;
 
 /** Overrides from a config file or the command line: any subset of Config. */
 export type ConfigOverrides = DeepPartial<Config>;

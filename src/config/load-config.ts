@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { withAuthTokenFromFile } from './auth-token-file.js';
 import { ConfigError } from './config-error.js';
 import type { Config, ConfigOverrides } from './config-schema.js';
 import { CONFIG_FILE_ENV } from './env-vars.js';
@@ -38,7 +39,8 @@ function readJson(file: string, readTextFile: (path: string) => string): unknown
 
 /**
  * Thin shell over resolveConfig: reads config/default.json and the optional CHURN_CONFIG file (relative
- * paths: against the repository root), then layers env and command-line overrides. Call once at start-up.
+ * paths: against the repository root), then layers env and command-line overrides, then reads the HTTP
+ * bearer token file if one is configured. Call once at start-up.
  */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
@@ -46,8 +48,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const readTextFile = options.readTextFile ?? ((path: string) => readFileSync(path, 'utf8'));
   const defaultsFile = join(repoRoot, DEFAULT_CONFIG_FILE);
   const extra = env[CONFIG_FILE_ENV]?.trim();
-  const extraFile = extra === undefined || extra === '' ? undefined : isAbsolute(extra) ? extra : resolve(repoRoot, extra);
-  return resolveConfig({
+  const extraFile =
+    extra === undefined || extra === '' ? undefined : isAbsolute(extra) ? extra : resolve(repoRoot, extra);
+  const config = resolveConfig({
     defaults: { file: defaultsFile, values: readJson(defaultsFile, readTextFile) },
     file: extraFile === undefined ? undefined : { file: extraFile, values: readJson(extraFile, readTextFile) },
     env,
@@ -55,4 +58,5 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     repoRoot,
     cwd: options.cwd ?? process.cwd(),
   });
+  return withAuthTokenFromFile(config, readTextFile);
 }

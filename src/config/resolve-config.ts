@@ -1,10 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
-import { Value, type ValueError } from '@sinclair/typebox/value';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigError, type ConfigProblem } from './config-error.js';
-import { ConfigSchema, LOG_LEVELS, SASL_MECHANISMS, type Config, type ConfigOverrides } from './config-schema.js';
-import { ENV_VARS, SECRET_KEYS, envVarForKey, type EnvVarSpec } from './env-vars.js';
+import { crossFieldProblems } from './cross-field-rules.js';
+import { ConfigSchema, type Config, type ConfigOverrides } from './config-schema.js';
+import { coerceEnvVar } from './env-coercion.js';
+import { ENV_VARS, SECRET_KEYS, envVarForKey } from './env-vars.js';
 import { redactUrl } from './redact.js';
+import { withRegistryCredentialsFromUrl } from './registry-credentials.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -48,7 +51,8 @@ function recordSources(values: unknown, source: ConfigSource, sources: Map<strin
     return;
   }
   if (prefix !== '') sources.set(prefix, source);
-  for (const [key, value] of Object.entries(values)) recordSources(value, source, sources, prefix === '' ? key : `${prefix}.${key}`);
+  for (const [key, value] of Object.entries(values))
+    recordSources(value, source, sources, prefix === '' ? key : `${prefix}.${key}`);
 }
 
 function setPath(tree: Tree, key: string, value: unknown): void {
@@ -56,96 +60,48 @@ function setPath(tree: Tree, key: string, value: unknown): void {
   let node = tree;
   for (const part of parts.slice(0, -1)) {
     const next = node[part];
-    node = isTree(next) ? next : (node[part] = {}) as Tree;
+    node = isTree(next) ? next : (node[part] = {});
   }
   node[parts[parts.length - 1] as string] = value;
 }
 
-function showEnv(spec: EnvVarSpec, raw: string): string {
-  return spec.secret ? `env ${spec.name} (value hidden)` : `env ${spec.name}=${JSON.stringify(redactUrl(raw))}`;
+type EnvSource = Extract<ConfigSource, { kind: 'env' }>;
+
+function showEnv(source: EnvSource): string {
+  return source.secret
+    ? `env ${source.name} (value hidden)`
+    : `env ${source.name}=${JSON.stringify(redactUrl(source.raw))}`;
 }
 
-const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
-const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
-
 /** Env values as typed overrides. Unset variables are skipped; an empty one means "none" only where null is allowed. */
-export function parseEnv(env: Environment): { overrides: Tree; sources: Map<string, ConfigSource>; problems: ConfigProblem[] } {
+export function parseEnv(env: Environment): {
+  overrides: Tree;
+  sources: Map<string, ConfigSource>;
+  problems: ConfigProblem[];
+} {
   const overrides: Tree = {};
   const sources = new Map<string, ConfigSource>();
   const problems: ConfigProblem[] = [];
-  let saslDisabled = false;
-
+  const turnedOff = new Map<string, EnvSource>();
   for (const spec of ENV_VARS) {
     const raw = env[spec.name];
     if (raw === undefined) continue;
-    const text = raw.trim();
-    const fail = (why: string) => problems.push({ key: spec.key, message: `${showEnv(spec, raw)} ${why}` });
-    let value: unknown;
-    switch (spec.kind) {
-      case 'string':
-        if (text === '') {
-          fail('must not be empty');
-          continue;
-        }
-        value = spec.secret ? raw : text;
-        break;
-      case 'optional-string':
-        value = text === '' ? null : spec.secret ? raw : text;
-        break;
-      case 'integer':
-        if (!/^-?\d+$/.test(text)) {
-          fail('is not an integer');
-          continue;
-        }
-        value = Number(text);
-        break;
-      case 'boolean': {
-        const word = text.toLowerCase();
-        if (!TRUE_WORDS.has(word) && !FALSE_WORDS.has(word)) {
-          fail('is not a boolean (use true/false, 1/0, yes/no, on/off)');
-          continue;
-        }
-        value = TRUE_WORDS.has(word);
-        break;
-      }
-      case 'list': {
-        const items = text.split(',').map((s) => s.trim());
-        if (text === '' || items.some((s) => s === '')) {
-          fail('must be a non-empty comma-separated list with no empty entries');
-          continue;
-        }
-        value = items;
-        break;
-      }
-      case 'log-level': {
-        const level = text.toLowerCase();
-        if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-          fail(`is not a log level; expected one of ${LOG_LEVELS.join(', ')}`);
-          continue;
-        }
-        value = level;
-        break;
-      }
-      case 'sasl-mechanism': {
-        const mechanism = text.toLowerCase();
-        if (mechanism === '' || mechanism === 'none') {
-          saslDisabled = true;
-          overrides['kafka'] = mergeConfig(overrides['kafka'], { sasl: null });
-          sources.set('kafka.sasl', { kind: 'env', name: spec.name, raw, secret: false });
-          continue;
-        }
-        if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) {
-          fail(`is not a SASL mechanism; expected one of ${SASL_MECHANISMS.join(', ')} or none`);
-          continue;
-        }
-        value = mechanism;
-        break;
-      }
+    const source: EnvSource = { kind: 'env', name: spec.name, raw, secret: spec.secret };
+    const reading = coerceEnvVar(spec, raw);
+    if ('problem' in reading) {
+      problems.push({ key: spec.key, message: `${showEnv(source)} ${reading.problem}` });
+    } else if ('turnsOff' in reading) {
+      turnedOff.set(reading.turnsOff, source);
+    } else {
+      setPath(overrides, spec.key, reading.value);
+      sources.set(spec.key, source);
     }
-    // With SASL explicitly off, stray credentials must not resurrect a half-filled sasl object.
-    if (saslDisabled && spec.key.startsWith('kafka.sasl.')) continue;
-    setPath(overrides, spec.key, value);
-    sources.set(spec.key, { kind: 'env', name: spec.name, raw, secret: spec.secret === true });
+  }
+  // With SASL explicitly off, stray credentials must not resurrect a half-filled sasl object.
+  for (const [key, source] of turnedOff) {
+    setPath(overrides, key, null);
+    for (const inner of sources.keys()) if (inner.startsWith(`${key}.`)) sources.delete(inner);
+    sources.set(key, source);
   }
   return { overrides, sources, problems };
 }
@@ -162,13 +118,11 @@ function sourceFor(key: string, sources: ReadonlyMap<string, ConfigSource>): Con
   return undefined;
 }
 
-function describeSource(key: string, source: ConfigSource | undefined): string {
+function describeSource(source: ConfigSource | undefined): string {
   if (source === undefined) return '';
   switch (source.kind) {
-    case 'env': {
-      const spec = ENV_VARS.find((s) => s.name === source.name);
-      return spec === undefined ? ` (from env ${source.name})` : ` (from ${showEnv(spec, source.raw)})`;
-    }
+    case 'env':
+      return ` (from ${showEnv(source)})`;
     case 'file':
       return ` (from ${source.file})`;
     case 'args':
@@ -182,9 +136,19 @@ function errorMessage(error: ValueError, key: string): string {
     return `is required${spec === undefined ? '' : ` (set ${spec.name} or the config file)`}`;
   }
   const choices = literalChoices(error.schema);
-  const shown = SECRET_KEYS.has(key) ? 'a hidden value' : JSON.stringify(typeof error.value === 'string' ? redactUrl(error.value) : error.value);
+  const shown = SECRET_KEYS.has(key)
+    ? 'a hidden value'
+    : JSON.stringify(typeof error.value === 'string' ? redactUrl(error.value) : error.value);
   if (choices !== undefined) return `must be one of ${choices.join(', ')}, got ${shown}`;
-  return `${error.message}, got ${shown}`;
+  return `${nonNullBranchError(error)?.message ?? error.message}, got ${shown}`;
+}
+
+/** For a "T or null" key holding a bad T: what is wrong with it as a T, rather than "Expected union value". */
+function nonNullBranchError(error: ValueError): ValueError | undefined {
+  if (error.type !== ValueErrorType.Union) return undefined;
+  const branches = error.errors.map((branch) => branch.First()).filter((e) => e !== undefined);
+  const notNull = branches.filter((e) => e.type !== ValueErrorType.Null);
+  return branches.length === 2 && notNull.length === 1 ? notNull[0] : undefined;
 }
 
 function literalChoices(schema: TSchema): unknown[] | undefined {
@@ -203,7 +167,10 @@ function schemaProblems(values: unknown, sources: ReadonlyMap<string, ConfigSour
     if (key === 'kafka.sasl' && isTree(sasl)) continue;
     if (seen.has(key)) continue;
     seen.add(key);
-    problems.push({ key, message: errorMessage(error, key) + (error.value === undefined ? '' : describeSource(key, sourceFor(key, sources))) });
+    problems.push({
+      key,
+      message: errorMessage(error, key) + (error.value === undefined ? '' : describeSource(sourceFor(key, sources))),
+    });
   }
   if (isTree(sasl)) {
     const saslSchema = (ConfigSchema.properties.kafka.properties.sasl.anyOf as TSchema[])[1] as TSchema;
@@ -211,20 +178,38 @@ function schemaProblems(values: unknown, sources: ReadonlyMap<string, ConfigSour
       const key = `kafka.sasl.${keyOf(error.path)}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      problems.push({ key, message: errorMessage(error, key) + (error.value === undefined ? '' : describeSource(key, sourceFor(key, sources))) });
+      problems.push({
+        key,
+        message: errorMessage(error, key) + (error.value === undefined ? '' : describeSource(sourceFor(key, sources))),
+      });
     }
   }
   return problems;
 }
 
-const PATH_KEYS = ['model.dir', 'kafka.ssl.caFile', 'kafka.ssl.certFile', 'kafka.ssl.keyFile'] as const;
+const PATH_KEYS = [
+  'model.dir',
+  'kafka.ssl.caFile',
+  'kafka.ssl.certFile',
+  'kafka.ssl.keyFile',
+  'http.auth.tokenFile',
+] as const;
 
-function resolvePaths(config: Config, sources: ReadonlyMap<string, ConfigSource>, repoRoot: string, cwd: string): Config {
+function resolvePaths(
+  config: Config,
+  sources: ReadonlyMap<string, ConfigSource>,
+  repoRoot: string,
+  cwd: string,
+): Config {
   const base = (key: string) => (sourceFor(key, sources)?.kind === 'args' ? cwd : repoRoot);
   const absolute = (key: string, p: string) => (isAbsolute(p) ? p : resolve(base(key), p));
   const optional = (key: string, p: string | null) => (p === null ? null : absolute(key, p));
   return {
     ...config,
+    http: {
+      ...config.http,
+      auth: { ...config.http.auth, tokenFile: optional(PATH_KEYS[4], config.http.auth.tokenFile) },
+    },
     model: { ...config.model, dir: absolute(PATH_KEYS[0], config.model.dir) },
     kafka: {
       ...config.kafka,
@@ -260,7 +245,12 @@ export function resolveConfig(layers: ConfigLayers): Config {
     recordSources(layers.args, { kind: 'args' }, sources);
     merged = mergeConfig(merged, layers.args);
   }
-  const problems = [...env.problems, ...schemaProblems(merged, sources).filter((p) => !env.problems.some((e) => e.key === p.key))];
+  const problems = [
+    ...env.problems,
+    ...schemaProblems(merged, sources).filter((p) => !env.problems.some((e) => e.key === p.key)),
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
-  return resolvePaths(merged as Config, sources, layers.repoRoot, layers.cwd);
+  const crossField = crossFieldProblems(merged as Config);
+  if (crossField.length > 0) throw new ConfigError(crossField);
+  return resolvePaths(withRegistryCredentialsFromUrl(merged as Config), sources, layers.repoRoot, layers.cwd);
 }

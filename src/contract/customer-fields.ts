@@ -30,7 +30,12 @@ export type CustomerFeatureName = (typeof CUSTOMER_FEATURE_NAMES)[number];
  * Features carried as numbers; DictVectorizer passes them through as the single feature "key".
  * seniorcitizen is a categorical in the notes but an int 0/1 in the data, so it lands here.
  */
-export const NUMERIC_FEATURES = ['seniorcitizen', 'tenure', 'monthlycharges', 'totalcharges'] as const satisfies readonly CustomerFeatureName[];
+export const NUMERIC_FEATURES = [
+  'seniorcitizen',
+  'tenure',
+  'monthlycharges',
+  'totalcharges',
+] as const satisfies readonly CustomerFeatureName[];
 
 export type NumericFeature = (typeof NUMERIC_FEATURES)[number];
 

@@ -53,7 +53,11 @@ export const CustomerSchema = Type.Object(
     }),
     partner: categorical('partner', 'Whether the customer has a partner'),
     dependents: categorical('dependents', 'Whether the customer has dependents'),
-    tenure: Type.Integer({ minimum: 0, description: 'Months the customer has stayed with the company.', examples: [1, 41] }),
+    tenure: Type.Integer({
+      minimum: 0,
+      description: 'Months the customer has stayed with the company.',
+      examples: [1, 41],
+    }),
     phoneservice: categorical('phoneservice', 'Whether the customer has phone service'),
     multiplelines: categorical('multiplelines', 'Whether the customer has multiple lines'),
     internetservice: categorical('internetservice', 'Internet service provider'),

@@ -11,13 +11,16 @@ export function normalizeCategory(value: string): string {
   return value;
 }
 
-// Raw spellings ("Fiber optic", "Yes") repeat on every record; the profile of the stream bench showed
-// lower-casing them at ~9% of the worker's CPU. A bounded memo turns that into one Map lookup; the bound
-// keeps hostile input (a new value per record) from growing it.
+// Raw spellings ("Fiber optic", "Yes") repeat on every record, and lower-casing them was a visible share of the
+// worker's CPU (see BENCHMARKS.md, "Optimization opportunities"). A bounded memo turns that into one Map lookup.
+// Both bounds matter against hostile input (a new value per record): the entry count alone would let 1,024 values of a
+// megabyte each stay in memory for good. Every spelling worth remembering is short.
 const RAW_MEMO_MAX = 1024;
+const RAW_MEMO_MAX_CHARS = 64;
 const rawMemo = new Map<string, string>();
 
 function normalizeRaw(value: string): string {
+  if (value.length > RAW_MEMO_MAX_CHARS) return value.toLowerCase().replaceAll(' ', '_');
   let normalized = rawMemo.get(value);
   if (normalized === undefined) {
     normalized = value.toLowerCase().replaceAll(' ', '_');

@@ -1,5 +1,6 @@
 import type { Customer, NumericFeature, StringCategoricalFeature } from './customer-fields.js';
 import { normalizeCategory } from './normalize-category.js';
+import { quoteValue } from './shown-value.js';
 import type { ValidationRules } from './validation-rules.js';
 
 /** One problem with one input field; field is "(body)" when the input as a whole is wrong. */
@@ -17,7 +18,6 @@ export const BODY_FIELD = '(body)';
 
 // Shared so that the common (clean) case allocates nothing but the customer and the result.
 const NO_WARNINGS: readonly string[] = Object.freeze([]);
-const MAX_ECHO_CHARS = 40;
 
 /** How a rejected value is shown in a message: type plus a bounded rendering of the value. */
 export function describeValue(value: unknown): string {
@@ -27,7 +27,7 @@ export function describeValue(value: unknown): string {
     case 'number':
       return String(value);
     case 'string':
-      return `string ${quote(value)}`;
+      return `string ${quoteValue(value, 'json')}`;
     case 'boolean':
       return `boolean ${value}`;
     case 'object':
@@ -37,11 +37,6 @@ export function describeValue(value: unknown): string {
   }
 }
 
-function quote(text: string): string {
-  const shown = text.length > MAX_ECHO_CHARS ? `${text.slice(0, MAX_ECHO_CHARS)}...` : text;
-  return JSON.stringify(shown);
-}
-
 function listKnown(known: ReadonlySet<string>): string {
   return [...known].join(', ');
 }
@@ -49,7 +44,7 @@ function listKnown(known: ReadonlySet<string>): string {
 /** The warning text for a category the model has not seen; shared with callers that build their own. */
 export function unknownCategoryWarning(field: string, value: string, known?: ReadonlySet<string>): string {
   const knownPart = known === undefined ? '' : ` (known: ${listKnown(known)})`;
-  return `${field}: unknown value '${value}'${knownPart}; scored as all-zero for this field`;
+  return `${field}: unknown value ${quoteValue(value)}${knownPart}; scored as all-zero for this field`;
 }
 
 // Per-call scratch lists, module-level so the clean path allocates no bookkeeping objects. Safe because
@@ -57,10 +52,27 @@ export function unknownCategoryWarning(field: string, value: string, known?: Rea
 let scratchErrors: FieldError[] | undefined;
 let scratchWarnings: string[] | undefined;
 
+// Read through functions: TypeScript does not see the helpers' assignments, so a direct read right after
+// the reset on entry would be narrowed to `undefined`.
+function takeScratchErrors(): FieldError[] | undefined {
+  const errors = scratchErrors;
+  scratchErrors = undefined;
+  return errors;
+}
+
+function takeScratchWarnings(): string[] | undefined {
+  const warnings = scratchWarnings;
+  scratchWarnings = undefined;
+  return warnings;
+}
+
 function categorical(record: Record<string, unknown>, field: StringCategoricalFeature, rules: ValidationRules): string {
   const value = record[field];
   if (typeof value !== 'string') {
-    (scratchErrors ??= []).push({ field, message: value === undefined ? 'is required' : `must be a string, got ${describeValue(value)}` });
+    (scratchErrors ??= []).push({
+      field,
+      message: value === undefined ? 'is required' : `must be a string, got ${describeValue(value)}`,
+    });
     return '';
   }
   if (value.length === 0) {
@@ -71,7 +83,10 @@ function categorical(record: Record<string, unknown>, field: StringCategoricalFe
   const known = rules.knownCategories.get(field);
   if (known !== undefined && !known.has(category)) {
     if (rules.strictCategories) {
-      (scratchErrors ??= []).push({ field, message: `unknown value '${category}'; expected one of ${listKnown(known)}` });
+      (scratchErrors ??= []).push({
+        field,
+        message: `unknown value ${quoteValue(category)}; expected one of ${listKnown(known)}`,
+      });
     } else {
       (scratchWarnings ??= []).push(unknownCategoryWarning(field, category, known));
     }
@@ -97,7 +112,10 @@ function numeric(record: Record<string, unknown>, field: NumericFeature): number
       expected = 'must be a finite number >= 0';
   }
   if (ok) return value as number;
-  (scratchErrors ??= []).push({ field, message: value === undefined ? 'is required' : `${expected}, got ${describeValue(value)}` });
+  (scratchErrors ??= []).push({
+    field,
+    message: value === undefined ? 'is required' : `${expected}, got ${describeValue(value)}`,
+  });
   return 0;
 }
 
@@ -110,7 +128,12 @@ export function validateCustomer(input: unknown, rules: ValidationRules): Custom
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return {
       ok: false,
-      errors: [{ field: BODY_FIELD, message: `must be a JSON object with the 19 customer fields, got ${describeValue(input)}` }],
+      errors: [
+        {
+          field: BODY_FIELD,
+          message: `must be a JSON object with the 19 customer fields, got ${describeValue(input)}`,
+        },
+      ],
     };
   }
   const record = input as Record<string, unknown>;
@@ -138,10 +161,8 @@ export function validateCustomer(input: unknown, rules: ValidationRules): Custom
     monthlycharges: numeric(record, 'monthlycharges'),
     totalcharges: numeric(record, 'totalcharges'),
   };
-  const errors = scratchErrors;
-  const warnings = scratchWarnings;
-  scratchErrors = undefined;
-  scratchWarnings = undefined;
+  const errors = takeScratchErrors();
+  const warnings = takeScratchWarnings();
   if (errors !== undefined) return { ok: false, errors };
   return { ok: true, customer, warnings: warnings ?? NO_WARNINGS };
 }

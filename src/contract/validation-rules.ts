@@ -11,7 +11,10 @@ export interface ValidationRules {
 export type CategoryLists = Readonly<Partial<Record<StringCategoricalFeature, readonly string[]>>>;
 
 /** Builds the lookup sets once (at start-up), so per-record validation only does Set lookups. */
-export function createValidationRules(options: { categories: CategoryLists; strictCategories: boolean }): ValidationRules {
+export function createValidationRules(options: {
+  categories: CategoryLists;
+  strictCategories: boolean;
+}): ValidationRules {
   const knownCategories = new Map<StringCategoricalFeature, ReadonlySet<string>>();
   for (const field of STRING_CATEGORICAL_FEATURES) {
     const values = options.categories[field];

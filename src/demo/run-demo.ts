@@ -6,8 +6,7 @@ import type { Config } from '../config/index.js';
 import { AvroDecoder } from '../serde/avro-decoder.js';
 import { AvroEncoder } from '../serde/avro-encoder.js';
 import type { ChurnPrediction, CustomerEvent } from '../serde/avro-records.js';
-import { CachedSchemaRegistryClient } from '../serde/cached-schema-registry.js';
-import { HttpSchemaRegistryClient } from '../serde/http-schema-registry.js';
+import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import { churnPredictionSchema, customerEventSchema } from '../serde/schema-files.js';
 import { customerEvent, type TelcoCustomer } from './telco-events.js';
 import type { ScoredCustomer } from './demo-summary.js';
@@ -33,24 +32,18 @@ export interface DemoProgress {
  */
 export async function produceAndCollect(options: {
   kafka: Kafka;
-  config: Config;
+  registry: SchemaRegistryClient;
+  topics: Pick<Config['topics'], 'customers' | 'predictions'>;
   customers: readonly TelcoCustomer[];
   timeoutMs: number;
   logger: Logger;
   progress: DemoProgress;
 }): Promise<DemoRunResult> {
-  const { kafka, config, customers, progress } = options;
+  const { kafka, registry, topics, customers, progress } = options;
   const runId = `demo-${randomUUID().slice(0, 8)}`;
-  const registry = new CachedSchemaRegistryClient(
-    new HttpSchemaRegistryClient({
-      url: config.registry.url,
-      username: config.registry.username ?? undefined,
-      password: config.registry.password ?? undefined,
-    }),
-  );
   const encoder = await AvroEncoder.create<CustomerEvent>({
     registry,
-    subject: `${config.topics.customers}-value`,
+    subject: `${topics.customers}-value`,
     schema: customerEventSchema(),
     autoRegister: true,
   });
@@ -59,7 +52,7 @@ export async function produceAndCollect(options: {
   // Read predictions from the current end, so earlier runs' predictions are not counted.
   const admin = kafka.admin();
   await admin.connect();
-  const startOffsets = await admin.fetchTopicOffsets(config.topics.predictions);
+  const startOffsets = await admin.fetchTopicOffsets(topics.predictions);
   await admin.disconnect();
 
   const eventTimes = new Map<string, number>();
@@ -73,7 +66,7 @@ export async function produceAndCollect(options: {
 
   const consumer = kafka.consumer({ groupId: `churn-scorer.${runId}`, readUncommitted: false, maxWaitTimeInMs: 50 });
   await consumer.connect();
-  await consumer.subscribe({ topics: [config.topics.predictions], fromBeginning: false });
+  await consumer.subscribe({ topics: [topics.predictions], fromBeginning: false });
   await consumer.run({
     eachBatch: async ({ batch }) => {
       const now = Date.now();
@@ -97,7 +90,7 @@ export async function produceAndCollect(options: {
       if (scored.size === customers.length) finish();
     },
   });
-  for (const o of startOffsets) consumer.seek({ topic: config.topics.predictions, partition: o.partition, offset: o.high });
+  for (const o of startOffsets) consumer.seek({ topic: topics.predictions, partition: o.partition, offset: o.high });
 
   const producer = kafka.producer({ ...IDEMPOTENT_PRODUCER });
   await producer.connect();
@@ -116,7 +109,7 @@ export async function produceAndCollect(options: {
           timestamp: String(eventTime),
         });
       }
-      await producer.send({ topic: config.topics.customers, messages, acks: -1 });
+      await producer.send({ topic: topics.customers, messages, acks: -1 });
       progress.produced(eventTimes.size);
     }
   } finally {
@@ -126,7 +119,9 @@ export async function produceAndCollect(options: {
 
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
+    timer = setTimeout(() => {
+      resolve('timeout');
+    }, options.timeoutMs);
   });
   const outcome = await Promise.race([allIn.then(() => 'done' as const), timedOut]);
   clearTimeout(timer);
@@ -136,5 +131,11 @@ export async function produceAndCollect(options: {
       `timed out after ${options.timeoutMs / 1000} s: ${scored.size} of ${customers.length} predictions received`,
     );
   }
-  return { produced: customers.length, scored: [...scored.values()], duplicates, elapsedMs: lastReceived - started, produceMs };
+  return {
+    produced: customers.length,
+    scored: [...scored.values()],
+    duplicates,
+    elapsedMs: lastReceived - started,
+    produceMs,
+  };
 }

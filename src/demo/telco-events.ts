@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
+import { REPO_PATHS } from '../config/repo-paths.js';
 import type { CustomerEvent } from '../serde/avro-records.js';
 
-/** The Telco data set shipped in data/ (found from this module, so any cwd works). */
-export const TELCO_CSV = fileURLToPath(new URL('../../data/WA_Fn-UseC_-Telco-Customer-Churn.csv', import.meta.url));
+/** The Telco data set shipped in data/. */
+export const TELCO_CSV = REPO_PATHS.telcoCsv;
 
 /** The 19 features of one customer with the data set's raw spellings, plus the id. */
 export type TelcoCustomer = Omit<CustomerEvent, 'event_id' | 'event_time'>;
@@ -41,7 +41,7 @@ const DOUBLE_FIELDS = new Set<keyof TelcoCustomer>(['monthlycharges', 'totalchar
  * as the course's preprocessing does, because the Avro field is a double.
  */
 export function parseTelcoCsv(text: string): TelcoCustomer[] {
-  const rows = parse(text, { columns: true, skip_empty_lines: true, trim: false }) as Record<string, string>[];
+  const rows = parse<Record<string, string>>(text, { columns: true, skip_empty_lines: true, trim: false });
   return rows.map((row, index) => {
     const customer: Record<string, string | number> = {};
     for (const [column, field] of Object.entries(COLUMN_TO_FIELD)) {

@@ -19,6 +19,9 @@ export type ErrorKind =
   | 'bad_request'
   | 'not_found'
   | 'method_not_allowed'
+  | 'request_timeout'
+  | 'unauthorized'
+  | 'overloaded'
   | 'internal_error';
 
 export interface ErrorBody {
@@ -38,6 +41,10 @@ export function httpError(status: number, error: ErrorKind, message: string, fie
 
 export const BODY_FIELD = '(body)';
 export const CONTENT_TYPE_FIELD = '(content-type)';
+export const AUTHORIZATION_FIELD = '(authorization)';
+
+/** Code of the error thrown when load is shed (the one @fastify/under-pressure uses too). */
+export const OVERLOADED_CODE = 'FST_UNDER_PRESSURE';
 
 /** The parts of an error thrown inside fastify (its own FST_ERR_* errors, JSON parse errors, our bugs). */
 export interface ThrownError {
@@ -71,6 +78,8 @@ export function httpErrorFromThrown(err: ThrownError, limits: { bodyLimitBytes: 
       return httpError(400, 'bad_request', 'Request body size did not match Content-Length', [
         { field: '(content-length)', message: 'must match the body size' },
       ]);
+    case OVERLOADED_CODE:
+      return httpError(503, 'overloaded', err.message);
     case 'FST_ERR_VALIDATION':
       return httpError(
         400,
@@ -97,4 +106,26 @@ function invalidJson(detail: string): HttpError {
   return httpError(400, 'invalid_json', 'Request body is not valid JSON', [
     { field: BODY_FIELD, message: `must be valid JSON (${detail})` },
   ]);
+}
+
+/**
+ * The answer to a request the HTTP parser gave up on before fastify saw it (Node's clientError): a request
+ * not received in full within the request/headers timeout, headers over Node's size limit, bytes that are
+ * not HTTP. The connection is closed after it.
+ */
+export function httpErrorForConnection(code: string | undefined): HttpError {
+  switch (code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return httpError(408, 'request_timeout', 'The request was not received in full within the time limit', [
+        { field: '(request)', message: 'must be sent in full within the request timeout' },
+      ]);
+    case 'HPE_HEADER_OVERFLOW':
+      return httpError(431, 'bad_request', 'Request headers are too large', [
+        { field: '(headers)', message: 'are too large' },
+      ]);
+    default:
+      return httpError(400, 'bad_request', 'Malformed HTTP request', [
+        { field: '(request)', message: 'is not valid HTTP/1.1' },
+      ]);
+  }
 }

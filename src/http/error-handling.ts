@@ -1,5 +1,8 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { httpError, httpErrorFromThrown } from './error-body.js';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { clipText } from '../contract/shown-value.js';
+import { httpError, httpErrorForConnection, httpErrorFromThrown } from './error-body.js';
 
 /**
  * Installs the error handler, the not-found/method-not-allowed handler and the JSON-only body parsing on the
@@ -18,7 +21,9 @@ export function installErrorHandling(app: FastifyInstance, limits: { bodyLimitBy
       return;
     }
     const { status, body } = httpErrorFromThrown(err, limits);
-    if (status >= 500) request.log.error({ err, url: request.url, method: request.method }, 'request failed');
+    // A shed request (503 overloaded) is expected under load; a line each would add to the load.
+    if (body.error === 'internal_error')
+      request.log.error({ err, url: request.url, method: request.method }, 'request failed');
     else request.log.debug({ status, error: body.error, url: request.url }, 'client error');
     reply.code(status).send(body);
   });
@@ -36,11 +41,16 @@ export function installErrorHandling(app: FastifyInstance, limits: { bodyLimitBy
     const allowed = methodsByPath.get(path);
     if (allowed !== undefined && !allowed.has(request.method)) {
       const allow = [...allowed].sort().join(', ');
-      const { body } = httpError(405, 'method_not_allowed', `${request.method} is not allowed on ${path}; allowed: ${allow}`);
+      const { body } = httpError(
+        405,
+        'method_not_allowed',
+        `${request.method} is not allowed on ${path}; allowed: ${allow}`,
+      );
       reply.code(405).header('allow', allow).send(body);
       return;
     }
-    const { status, body } = httpError(404, 'not_found', `No route ${request.method} ${path}`);
+    // The path is the client's (up to Node's 16 KiB header limit): echo a prefix only.
+    const { status, body } = httpError(404, 'not_found', `No route ${request.method} ${clipText(path, 200)}`);
     reply.code(status).send(body);
   };
   app.setNotFoundHandler(routeMiss);
@@ -52,4 +62,22 @@ export function frameworkErrorHandler(limits: { bodyLimitBytes: number }) {
     const { status, body } = httpErrorFromThrown(err, limits);
     reply.code(status >= 500 ? 400 : status).send(body);
   };
+}
+
+/**
+ * For fastify's `clientErrorHandler` option: answers what Node's HTTP parser rejects (a request timeout, a
+ * header overflow, garbage) in the side-port's error shape instead of fastify's, then closes the connection.
+ */
+export function clientErrorHandler(err: ConnectionError, socket: Socket): void {
+  // A reset connection is already gone: nothing to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const { status, body } = httpErrorForConnection(err.code);
+    const json = JSON.stringify(body);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy(err);
 }

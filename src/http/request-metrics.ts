@@ -10,7 +10,11 @@ const UNMATCHED_ROUTE = '(unmatched)';
 export function installRequestMetrics(app: FastifyInstance, metrics: HttpMetrics): void {
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
-    const labels = { route: reply.statusCode === 404 && route === '*' ? UNMATCHED_ROUTE : route, method: request.method, status: reply.statusCode };
+    const labels = {
+      route: reply.statusCode === 404 && route === '*' ? UNMATCHED_ROUTE : route,
+      method: request.method,
+      status: reply.statusCode,
+    };
     metrics.requests.inc(labels);
     metrics.duration.observe(labels, reply.elapsedTime / 1000);
     done();

@@ -83,14 +83,16 @@ export const ErrorSchema = Type.Object(
     error: Type.String({
       description:
         'Kind: invalid_json, invalid_body, invalid_customer, invalid_batch, unsupported_media_type, ' +
-        'payload_too_large, bad_request, not_found, method_not_allowed, internal_error.',
+        'payload_too_large, bad_request, not_found, method_not_allowed, request_timeout, unauthorized, ' +
+        'overloaded, internal_error.',
     }),
     message: Type.String(),
     fields: Type.Array(
       Type.Object(
         {
           field: Type.String({
-            description: 'Body path such as "tenure" or "customers[3].tenure", or "(body)", "(content-type)".',
+            description:
+              'Body path such as "tenure" or "customers[3].tenure", or "(body)", "(content-type)", "(authorization)", "(request)".',
           }),
           message: Type.String(),
         },

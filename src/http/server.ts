@@ -4,14 +4,17 @@ import { createValidationRules } from '../contract/customer.js';
 import type { ChurnModel } from '../model/index.js';
 import type { Logger } from '../observability/logger.js';
 import { httpMetrics } from '../observability/http-metrics.js';
-import { outcomeCounters, predictionMetrics, recordModelInfo } from '../observability/prediction-metrics.js';
-import { frameworkErrorHandler, installErrorHandling } from './error-handling.js';
+import { churnCounters, predictionMetrics, recordModelInfo } from '../observability/prediction-metrics.js';
+import { installBearerAuth } from './bearer-auth.js';
+import { capConnections, timeoutServerOptions, type ConnectionLimits } from './connection-limits.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handling.js';
+import { registerLoadShedding, type PressureLimits } from './load-shedding.js';
 import { healthRoutes } from './plugins/health-routes.js';
 import { metricsRoute } from './plugins/metrics-route.js';
 import { modelRoute } from './plugins/model-route.js';
 import { openApi } from './plugins/openapi.js';
 import { predictRoutes } from './plugins/predict-routes.js';
-import type { ProbeCheck } from './probes.js';
+import type { ProbeCheck } from '../observability/health.js';
 import { installRequestMetrics } from './request-metrics.js';
 import { sharedSchemas } from './schemas.js';
 
@@ -21,7 +24,13 @@ export const HTTP_API_VERSION = '1.0.0';
 /** The slice of the service configuration the side-port reads (the full Config satisfies it). */
 export interface HttpServerConfig {
   service: { name: string };
-  http: { bodyLimitBytes: number; batchMax: number };
+  http: ConnectionLimits & {
+    bodyLimitBytes: number;
+    batchMax: number;
+    pressure: PressureLimits;
+    /** token: null = no auth (loadConfig has already read tokenFile into token). */
+    auth: { token: string | null; protectMetrics: boolean };
+  };
   model: { strictCategories: boolean };
 }
 
@@ -61,27 +70,42 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     bodyLimit: config.http.bodyLimitBytes,
     frameworkErrors: frameworkErrorHandler(limits),
     return503OnClosing: true,
+    ...timeoutServerOptions(config.http),
+    clientErrorHandler,
     // Strip "__proto__"/"constructor" keys instead of rejecting the body: they can only be extra fields,
     // which the contract ignores anyway, and stripping keeps prototype pollution impossible.
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
   }) as unknown as FastifyInstance;
+  capConnections(app.server, config.http.maxConnections, logger);
 
   app.setValidatorCompiler(acceptAnyBody);
   for (const schema of sharedSchemas(config.http.batchMax)) app.addSchema(schema);
   installErrorHandling(app, limits);
   installRequestMetrics(app, httpMetrics(metrics));
+  // Shedding runs first: refusing an overloaded request is cheaper than checking its token.
+  await registerLoadShedding(app, config.http.pressure);
+  const { token, protectMetrics } = config.http.auth;
+  if (token !== null) installBearerAuth(app, { token, protectMetrics, realm: config.service.name });
 
   const predictions = predictionMetrics(metrics);
   recordModelInfo(predictions, model.meta);
 
-  await app.register(openApi, { title: config.service.name, version: HTTP_API_VERSION, modelVersion: model.meta.version });
+  await app.register(openApi, {
+    title: config.service.name,
+    version: HTTP_API_VERSION,
+    modelVersion: model.meta.version,
+    bearerAuth: token !== null,
+  });
   await app.register(healthRoutes, { liveness: checks(options.liveness), readiness: checks(options.readiness) });
   await app.register(predictRoutes, {
     model,
-    rules: createValidationRules({ categories: model.meta.categories, strictCategories: config.model.strictCategories }),
+    rules: createValidationRules({
+      categories: model.meta.categories,
+      strictCategories: config.model.strictCategories,
+    }),
     batchMax: config.http.batchMax,
-    outcomes: outcomeCounters(predictions, 'http'),
+    churnCounters: churnCounters(predictions, 'http'),
   });
   await app.register(modelRoute, { meta: model.meta });
   await app.register(metricsRoute, { registry: metrics });

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Kafka, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, type KafkaConfig, type RetryOptions, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
+import { ConfigError } from '../config/config-error.js';
 import { pinoLogCreator } from './log-bridge.js';
 
 /** The connection part of the config (config.kafka); structural so tests can pass plain objects. */
@@ -20,15 +21,25 @@ export interface KafkaConnectionSettings {
   requestTimeoutMs: number;
 }
 
-/** Builds the kafkajs client. TLS files are read here, once, so a wrong path fails at start-up. */
-export function createKafka(settings: KafkaConnectionSettings, logger: Logger): Kafka {
+/** Retries of the clients' connections and metadata requests (producers and consumers add their own). */
+const CLIENT_RETRY: RetryOptions = { initialRetryTime: 100, retries: 8 };
+
+/**
+ * Builds the kafkajs client. TLS files are read here, once, so a wrong path fails at start-up. `retry`
+ * replaces the client-level retries (the start-up probe bounds them by its budget).
+ */
+export function createKafka(
+  settings: KafkaConnectionSettings,
+  logger: Logger,
+  retry: RetryOptions = CLIENT_RETRY,
+): Kafka {
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: [...settings.brokers],
     connectionTimeout: settings.connectionTimeoutMs,
     requestTimeout: settings.requestTimeoutMs,
     logCreator: pinoLogCreator(logger),
-    retry: { initialRetryTime: 100, retries: 8 },
+    retry,
   };
   const tls = tlsOptions(settings.ssl);
   if (tls !== undefined) config.ssl = tls;
@@ -59,7 +70,7 @@ function readTlsFile(path: string, key: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`${key}: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    throw new ConfigError([{ key, message: `cannot read ${path}: ${(err as Error).message}` }], { cause: err });
   }
 }
 

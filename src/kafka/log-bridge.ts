@@ -29,9 +29,25 @@ export function pinoLogCreator(logger: Logger): logCreator {
 }
 
 const LOGGABLE_KEYS = [
-  'namespace', 'groupId', 'memberId', 'leaderId', 'generationId', 'topic', 'partition', 'offset',
-  'broker', 'clientId', 'error', 'retryCount', 'retryTime', 'transactionalId', 'memberAssignment',
-  'groupProtocol', 'duration', 'type', 'code',
+  'namespace',
+  'groupId',
+  'memberId',
+  'leaderId',
+  'generationId',
+  'topic',
+  'partition',
+  'offset',
+  'broker',
+  'clientId',
+  'error',
+  'retryCount',
+  'retryTime',
+  'transactionalId',
+  'memberAssignment',
+  'groupProtocol',
+  'duration',
+  'type',
+  'code',
 ] as const;
 
 function pickLoggable(fields: Record<string, unknown>): Record<string, unknown> {

@@ -19,9 +19,14 @@ export async function loadModelArtifact(dir: string): Promise<ModelArtifact> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ModelArtifactError(file, undefined, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? String(error)})`, {
-      cause: error,
-    });
+    throw new ModelArtifactError(
+      file,
+      undefined,
+      code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? String(error)})`,
+      {
+        cause: error,
+      },
+    );
   }
   let json: unknown;
   try {

@@ -1,5 +1,8 @@
+import { ScorerError } from '../errors/scorer-error.js';
+
 /** A model artifact that cannot be used: names the file and, when known, the field (a JSON path). */
-export class ModelArtifactError extends Error {
+export class ModelArtifactError extends ScorerError {
+  static override readonly code = 'CHURN_ERR_MODEL_ARTIFACT';
   override readonly name = 'ModelArtifactError';
   readonly file: string;
   readonly field: string | undefined;

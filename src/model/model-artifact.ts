@@ -8,7 +8,10 @@ export const MODEL_FILE_NAME = 'model.json';
 // TypeBox rejects NaN and +-Infinity for Type.Number by default, which is what an exact scorer needs.
 const NumericRange = Type.Object({ min: Type.Number(), max: Type.Number() });
 
-/** Shape of models/churn/<version>/model.json (see notes/INTERFACES.md). Extra keys are tolerated. */
+/**
+ * Shape of models/churn/<version>/model.json, written by training/train.py and described in that model folder's
+ * README ("Files"). Extra keys are tolerated.
+ */
 export const ModelArtifactSchema = Type.Object({
   format: Type.Literal(MODEL_FORMAT),
   name: Type.String({ minLength: 1 }),

@@ -22,7 +22,8 @@ export function jsonPointerToField(pointer: string): string {
 function describe(value: unknown): string {
   if (value === undefined) return 'missing';
   if (typeof value === 'number') return String(value);
-  const text = JSON.stringify(value) ?? String(value);
+  // JSON.stringify returns undefined (whatever its declared type) for a function or a symbol.
+  const text = typeof value === 'function' || typeof value === 'symbol' ? String(value) : JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 60)}...` : text;
 }
 
@@ -42,7 +43,11 @@ export function parseModelArtifact(json: unknown, file: string): ModelArtifact {
   }
   const first = Value.Errors(ModelArtifactSchema, json).First();
   if (first !== undefined) {
-    throw new ModelArtifactError(file, jsonPointerToField(first.path), `${first.message} (got ${describe(first.value)})`);
+    throw new ModelArtifactError(
+      file,
+      jsonPointerToField(first.path),
+      `${first.message} (got ${describe(first.value)})`,
+    );
   }
   const artifact = json as ModelArtifact;
   checkFeatures(artifact, file);
@@ -78,7 +83,11 @@ function checkFeatures(artifact: ModelArtifact, file: string): void {
   }
   for (const field of [...NUMERIC_FEATURES, ...STRING_CATEGORICAL_FEATURES]) {
     if (!covered.has(field)) {
-      throw new ModelArtifactError(file, 'features', `no feature for customer field "${field}"; the model does not fit the contract`);
+      throw new ModelArtifactError(
+        file,
+        'features',
+        `no feature for customer field "${field}"; the model does not fit the contract`,
+      );
     }
   }
 }
@@ -97,7 +106,11 @@ function checkCategories(artifact: ModelArtifact, file: string): void {
     if (declared === undefined) throw new ModelArtifactError(file, `categories.${field}`, 'is required');
     const index = declared.findIndex((v) => typeof v !== 'string');
     if (index >= 0) {
-      throw new ModelArtifactError(file, `categories.${field}[${index}]`, `expected a string, got ${describe(declared[index])}`);
+      throw new ModelArtifactError(
+        file,
+        `categories.${field}[${index}]`,
+        `expected a string, got ${describe(declared[index])}`,
+      );
     }
     const features = fromFeatures.get(field) ?? new Set<string>();
     const same = declared.length === features.size && declared.every((v) => features.has(v as string));

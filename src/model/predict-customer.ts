@@ -1,9 +1,4 @@
-import {
-  NUMERIC_FEATURES,
-  validateCustomer,
-  type FieldError,
-  type ValidationRules,
-} from '../contract/customer.js';
+import { NUMERIC_FEATURES, validateCustomer, type FieldError, type ValidationRules } from '../contract/customer.js';
 import type { ChurnModel } from './churn-model.js';
 
 export type CustomerPrediction =
@@ -36,6 +31,6 @@ function unscorableNumbers(customer: Record<string, unknown>, model: ChurnModel)
     const value = customer[field] as number;
     const max = ranges[field]?.max;
     return max === undefined ? value > 1e15 : value > max;
-  }).map((field) => ({ field, message: `${message}${ranges[field] ? ` (max seen ${ranges[field]?.max})` : ''}` }));
+  }).map((field) => ({ field, message: `${message}${ranges[field] ? ` (max seen ${ranges[field].max})` : ''}` }));
   return named.length > 0 ? named : [{ field: '(body)', message }];
 }

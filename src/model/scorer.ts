@@ -1,8 +1,4 @@
-import {
-  STRING_CATEGORICAL_FEATURES,
-  type Customer,
-  type StringCategoricalFeature,
-} from '../contract/customer.js';
+import { STRING_CATEGORICAL_FEATURES, type Customer, type StringCategoricalFeature } from '../contract/customer.js';
 import type { ChurnModel, ModelMeta, UnknownCategory } from './churn-model.js';
 import type { ModelArtifact } from './model-artifact.js';
 import { sigmoid } from './sigmoid.js';

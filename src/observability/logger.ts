@@ -1,4 +1,7 @@
+import { isatty } from 'node:tty';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import PinoPretty from 'pino-pretty';
+import type { LogFormat } from '../config/config-schema.js';
 
 export type { Logger } from 'pino';
 
@@ -7,6 +10,8 @@ export interface LoggerSettings {
   name: string;
   /** pino level: trace | debug | info | warn | error | fatal | silent. */
   level: string;
+  /** auto (the default): human-readable when the lines go to a terminal, JSON lines otherwise. */
+  format?: LogFormat | undefined;
   /**
    * Where lines go. Defaults to stdout; the `score` command passes stderr because its stdout carries data.
    */
@@ -23,14 +28,34 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.*.password',
   'config.kafka.sasl.password',
   'config.registry.password',
+  'config.http.auth.token',
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',
   'headers.cookie',
 ];
 
-/** Structured JSON logger shared by every command; one per process, passed down explicitly. */
+/**
+ * Structured logger shared by every command; one per process, passed down explicitly. JSON lines unless the
+ * format asks for pretty output (or is auto and stdout is a terminal).
+ */
 export function createLogger(settings: LoggerSettings): Logger {
+  return buildLogger(settings, settings.destination === undefined ? { fd: 1 } : { stream: settings.destination });
+}
+
+/** A pino logger writing to stderr synchronously, for commands whose stdout is data (score, model info). */
+export function createStderrLogger(settings: Omit<LoggerSettings, 'destination'>): Logger {
+  return buildLogger(settings, { fd: 2 });
+}
+
+/** Pretty output is for people: asked for explicitly, or auto on a terminal. Machines (files, pipes) get JSON. */
+export function usesPrettyFormat(format: LogFormat, isTerminal: boolean): boolean {
+  return format === 'pretty' || (format === 'auto' && isTerminal);
+}
+
+type LogOutput = { fd: 1 | 2 } | { stream: DestinationStream };
+
+function buildLogger(settings: LoggerSettings, output: LogOutput): Logger {
   const options = {
     name: settings.name,
     level: settings.level,
@@ -38,10 +63,22 @@ export function createLogger(settings: LoggerSettings): Logger {
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return settings.destination ? pino(options, settings.destination) : pino(options);
-}
-
-/** A pino logger writing to stderr synchronously, for commands whose stdout is data (score, model info). */
-export function createStderrLogger(settings: Omit<LoggerSettings, 'destination'>): Logger {
-  return createLogger({ ...settings, destination: pino.destination({ fd: 2, sync: true }) });
+  // isatty, not process.stdout.isTTY: the latter is undefined (not false) on a pipe, whatever its type says.
+  const isTerminal = 'fd' in output && isatty(output.fd);
+  if (usesPrettyFormat(settings.format ?? 'auto', isTerminal)) {
+    // Formatted on the main thread, synchronously, so no line is lost at process.exit and the order with
+    // stderr is kept. Only a person at a terminal (or LOG_FORMAT=pretty) pays for it; services get JSON.
+    const pretty = PinoPretty({
+      destination: 'fd' in output ? output.fd : output.stream,
+      sync: true,
+      colorize: isTerminal,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,name,component',
+      messageFormat: '{if component}{component}: {end}{msg}',
+      singleLine: true,
+    });
+    return pino(options, pretty);
+  }
+  if ('stream' in output) return pino(options, output.stream);
+  return output.fd === 1 ? pino(options) : pino(options, pino.destination({ fd: 2, sync: true }));
 }

@@ -28,7 +28,7 @@ export function counterIn<L extends string>(
   config: { name: string; help: string; labelNames: readonly L[] },
 ): Counter<L> {
   const existing = registry.getSingleMetric(config.name);
-  if (existing instanceof Counter) return existing as Counter<L>;
+  if (existing instanceof Counter) return existing;
   return new Counter<L>({ ...config, registers: [registry] });
 }
 
@@ -37,7 +37,7 @@ export function gaugeIn<L extends string>(
   config: { name: string; help: string; labelNames: readonly L[] },
 ): Gauge<L> {
   const existing = registry.getSingleMetric(config.name);
-  if (existing instanceof Gauge) return existing as Gauge<L>;
+  if (existing instanceof Gauge) return existing;
   return new Gauge<L>({ ...config, registers: [registry] });
 }
 
@@ -46,6 +46,6 @@ export function histogramIn<L extends string>(
   config: { name: string; help: string; labelNames: readonly L[]; buckets: number[] },
 ): Histogram<L> {
   const existing = registry.getSingleMetric(config.name);
-  if (existing instanceof Histogram) return existing as Histogram<L>;
+  if (existing instanceof Histogram) return existing;
   return new Histogram<L>({ ...config, registers: [registry] });
 }

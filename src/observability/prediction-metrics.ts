@@ -3,7 +3,7 @@ import { counterIn, gaugeIn } from './metrics-registry.js';
 
 /** Where a prediction was made; the stream worker uses 'stream', the side-port 'http'. */
 export type PredictionSource = 'http' | 'cli' | 'stream';
-export type PredictionOutcome = 'churn' | 'no_churn';
+export type ChurnLabel = 'churn' | 'no_churn';
 
 export interface PredictionMetrics {
   predictions: Counter<'outcome' | 'source'>;
@@ -26,12 +26,12 @@ export function predictionMetrics(registry: Registry): PredictionMetrics {
 }
 
 /** Pre-bound counters so the hot path does not hash a label set per prediction. */
-export interface OutcomeCounters {
+export interface ChurnCounters {
   churn: { inc(value?: number): void };
   no_churn: { inc(value?: number): void };
 }
 
-export function outcomeCounters(metrics: PredictionMetrics, source: PredictionSource): OutcomeCounters {
+export function churnCounters(metrics: PredictionMetrics, source: PredictionSource): ChurnCounters {
   return {
     churn: metrics.predictions.labels({ outcome: 'churn', source }),
     no_churn: metrics.predictions.labels({ outcome: 'no_churn', source }),

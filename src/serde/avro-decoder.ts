@@ -1,4 +1,5 @@
 import avro from 'avsc';
+import { AvroWalkError, compileBoundedWalk, needsBoundedWalk, type AvroWalk } from './bounded-avro-walk.js';
 import { DecodeError } from './decode-error.js';
 import type { SchemaRegistryClient } from './schema-registry.js';
 import { SchemaRegistryError } from './schema-registry.js';
@@ -6,8 +7,14 @@ import { HEADER_LENGTH, readSchemaId } from './wire-format.js';
 
 type Resolver = ReturnType<avro.Type['createResolver']>;
 
-/** What we learnt about one writer schema id; ids are immutable, so this is kept forever. */
-type WriterResolution = { ok: true; resolver: Resolver } | { ok: false; reason: 'schema-mismatch'; detail: string };
+/**
+ * What we learnt about one writer schema id; ids are immutable, so this is kept forever.
+ * `walk` is set for writer schemas whose decoding avsc does not bound by the byte count
+ * (arrays, maps, recursion): their bytes are checked by it before avsc reads them.
+ */
+type WriterResolution =
+  | { ok: true; resolver: Resolver; walk: AvroWalk | undefined }
+  | { ok: false; reason: 'schema-mismatch'; detail: string };
 
 export interface AvroDecoderOptions {
   registry: SchemaRegistryClient;
@@ -69,16 +76,22 @@ export class AvroDecoder<T> {
     if (!resolution.ok) {
       throw new DecodeError(resolution.reason, resolution.detail, { byteLength: buf.length, schemaId });
     }
+    if (resolution.walk !== undefined) checkBounded(resolution.walk, buf, schemaId);
     let decoded: { value: unknown; offset: number };
     try {
       decoded = this.readerType.decode(buf, HEADER_LENGTH, resolution.resolver);
     } catch (cause) {
       // avsc throws on bytes that cannot be Avro for the writer schema, e.g. a
       // union or enum index out of range, or a long beyond 2^53.
-      throw new DecodeError('invalid-avro', `payload is not valid Avro: ${(cause as Error).message}`, {
-        byteLength: buf.length,
-        schemaId,
-      }, { cause });
+      throw new DecodeError(
+        'invalid-avro',
+        `payload is not valid Avro: ${(cause as Error).message}`,
+        {
+          byteLength: buf.length,
+          schemaId,
+        },
+        { cause },
+      );
     }
     if (decoded.offset < 0) {
       // avsc also lands here for a negative string or bytes length.
@@ -106,18 +119,33 @@ export class AvroDecoder<T> {
       return await pending;
     } catch (error) {
       if (error instanceof SchemaRegistryError && error.notFound) {
-        throw new DecodeError('unknown-schema-id', `the schema registry has no schema ${schemaId}`, {
-          byteLength,
-          schemaId,
-        }, { cause: error });
+        throw new DecodeError(
+          'unknown-schema-id',
+          `the schema registry has no schema ${schemaId}`,
+          {
+            byteLength,
+            schemaId,
+          },
+          { cause: error },
+        );
       }
       throw error;
     }
   }
 
   private async fetchAndResolve(schemaId: number): Promise<WriterResolution> {
-    const schemaText = await this.registry.getSchemaById(schemaId);
-    const resolution = resolveWriter(this.readerType, schemaText);
+    let resolution: WriterResolution;
+    try {
+      resolution = resolveWriter(this.readerType, await this.registry.getSchemaById(schemaId));
+    } catch (error) {
+      // A schema over the registry response cap stays over it: a property of the id, like a mismatch.
+      if (!(error instanceof SchemaRegistryError && error.responseTooLarge)) throw error;
+      resolution = {
+        ok: false,
+        reason: 'schema-mismatch',
+        detail: `writer schema cannot be fetched: ${error.message}`,
+      };
+    }
     this.resolutions.set(schemaId, resolution);
     return resolution;
   }
@@ -128,16 +156,45 @@ function resolveWriter(readerType: avro.Type, writerSchemaText: string): WriterR
   try {
     writerType = avro.Type.forSchema(JSON.parse(writerSchemaText) as avro.Schema);
   } catch (cause) {
-    return { ok: false, reason: 'schema-mismatch', detail: `writer schema is not an Avro schema: ${(cause as Error).message}` };
+    return {
+      ok: false,
+      reason: 'schema-mismatch',
+      detail: `writer schema is not an Avro schema: ${(cause as Error).message}`,
+    };
   }
+  let resolver: Resolver;
   try {
-    return { ok: true, resolver: readerType.createResolver(writerType) };
+    resolver = readerType.createResolver(writerType);
   } catch (cause) {
     return {
       ok: false,
       reason: 'schema-mismatch',
       detail: `writer schema ${describeType(writerType)} cannot be read as ${describeType(readerType)}: ${(cause as Error).message}`,
     };
+  }
+  if (!needsBoundedWalk(writerType)) return { ok: true, resolver, walk: undefined };
+  try {
+    return { ok: true, resolver, walk: compileBoundedWalk(writerType) };
+  } catch (cause) {
+    return {
+      ok: false,
+      reason: 'schema-mismatch',
+      detail: `writer schema ${describeType(writerType)}: ${(cause as Error).message}`,
+    };
+  }
+}
+
+/** Runs the bounded walk over the Avro body; a failure is the record's: invalid-avro or truncated. */
+function checkBounded(walk: AvroWalk, buf: Buffer, schemaId: number): void {
+  try {
+    walk(buf, HEADER_LENGTH);
+  } catch (cause) {
+    const context = { byteLength: buf.length, schemaId };
+    if (cause instanceof AvroWalkError && cause.kind === 'truncated') {
+      throw new DecodeError('truncated', `Avro payload ends before the record does: ${cause.message}`, context);
+    }
+    // Anything else, including a stack overflow on a deeply recursive schema, is bad bytes.
+    throw new DecodeError('invalid-avro', `payload is not valid Avro: ${(cause as Error).message}`, context, { cause });
   }
 }
 

@@ -1,4 +1,5 @@
 import avro from 'avsc';
+import { ScorerError } from '../errors/scorer-error.js';
 import type { SchemaRegistryClient } from './schema-registry.js';
 import { HEADER_LENGTH, assertSchemaId, writeHeader } from './wire-format.js';
 
@@ -17,7 +18,8 @@ export interface AvroEncoderOptions {
 }
 
 /** A value that does not fit the writer schema; names the offending fields. */
-export class EncodeError extends Error {
+export class EncodeError extends ScorerError {
+  static override readonly code = 'CHURN_ERR_ENCODE';
   override readonly name = 'EncodeError';
   constructor(
     readonly schemaName: string,

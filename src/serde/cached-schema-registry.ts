@@ -1,62 +1,75 @@
-import type { CompatibilityLevel, SchemaRegistryClient, SubjectVersion } from './schema-registry.js';
+import { SchemaRegistryError, type CompatibilityLevel, type SchemaRegistryClient } from './schema-registry.js';
+
+export interface CachedSchemaRegistryOptions {
+  /** how long an id the registry does not know is answered from memory; default 30 s */
+  unknownIdTtlMs?: number;
+  /** unknown ids remembered at most (the oldest is forgotten first); default 10,000 */
+  maxUnknownIds?: number;
+  /** clock, for tests */
+  now?: () => number;
+}
+
+const DEFAULT_UNKNOWN_ID_TTL_MS = 30_000;
+const DEFAULT_MAX_UNKNOWN_IDS = 10_000;
 
 /**
- * Caches schemas by id forever (a registered schema id never changes its
- * schema), shares one in-flight request between concurrent lookups of the same
- * id, and forgets failures so the next lookup asks again. Also remembers the ids
- * returned by register/lookup for a (subject, schema) pair. Everything else
- * passes through.
+ * What the registry client remembers on top of the HTTP calls. Schemas found by id are kept
+ * by their user, AvroDecoder (with one request per id in flight); this keeps the failures:
+ * ids the registry does not have (404) are remembered for a while, so a flood of records
+ * naming one bad id costs one request, not one each; the while is short because a producer
+ * may register that id just after. Outages are not remembered. Also remembers the ids
+ * returned by register/lookup for a (subject, schema) pair.
  */
 export class CachedSchemaRegistryClient implements SchemaRegistryClient {
-  private readonly byId = new Map<number, string>();
-  private readonly inFlightById = new Map<number, Promise<string>>();
   private readonly idBySubjectSchema = new Map<string, number>();
+  /** insertion order is age order: the first key is the oldest */
+  private readonly unknownIds = new Map<number, { error: SchemaRegistryError; until: number }>();
+  private readonly unknownIdTtlMs: number;
+  private readonly maxUnknownIds: number;
+  private readonly now: () => number;
 
-  constructor(private readonly inner: SchemaRegistryClient) {}
-
-  /** Schema text of an id if it was fetched before; never calls the registry. */
-  peekSchemaById(id: number): string | undefined {
-    return this.byId.get(id);
+  constructor(
+    private readonly inner: SchemaRegistryClient,
+    options: CachedSchemaRegistryOptions = {},
+  ) {
+    this.unknownIdTtlMs = options.unknownIdTtlMs ?? DEFAULT_UNKNOWN_ID_TTL_MS;
+    this.maxUnknownIds = options.maxUnknownIds ?? DEFAULT_MAX_UNKNOWN_IDS;
+    this.now = options.now ?? Date.now;
   }
 
-  getSchemaById(id: number): Promise<string> {
-    const cached = this.byId.get(id);
-    if (cached !== undefined) return Promise.resolve(cached);
-    const pending = this.inFlightById.get(id);
-    if (pending !== undefined) return pending;
-    const request = this.inner.getSchemaById(id).then(
-      (schema) => {
-        this.byId.set(id, schema);
-        this.inFlightById.delete(id);
-        return schema;
-      },
-      (error: unknown) => {
-        this.inFlightById.delete(id);
-        throw error;
-      },
-    );
-    this.inFlightById.set(id, request);
-    return request;
+  async getSchemaById(id: number): Promise<string> {
+    const unknown = this.unknownIds.get(id);
+    if (unknown !== undefined) {
+      if (unknown.until > this.now()) throw unknown.error;
+      this.unknownIds.delete(id);
+    }
+    try {
+      return await this.inner.getSchemaById(id);
+    } catch (error) {
+      if (error instanceof SchemaRegistryError && error.notFound) this.rememberUnknown(id, error);
+      throw error;
+    }
   }
 
-  async register(subject: string, schema: string): Promise<number> {
+  register(subject: string, schema: string): Promise<number> {
     return this.rememberId(subject, schema, () => this.inner.register(subject, schema));
   }
 
-  async lookup(subject: string, schema: string): Promise<number> {
+  lookup(subject: string, schema: string): Promise<number> {
     return this.rememberId(subject, schema, () => this.inner.lookup(subject, schema));
-  }
-
-  getLatest(subject: string): Promise<SubjectVersion> {
-    return this.inner.getLatest(subject);
   }
 
   setCompatibility(subject: string, level: CompatibilityLevel): Promise<void> {
     return this.inner.setCompatibility(subject, level);
   }
 
-  testCompatibility(subject: string, schema: string): Promise<boolean> {
-    return this.inner.testCompatibility(subject, schema);
+  private rememberUnknown(id: number, error: SchemaRegistryError): void {
+    this.unknownIds.delete(id);
+    if (this.unknownIds.size >= this.maxUnknownIds) {
+      const oldest = this.unknownIds.keys().next();
+      if (oldest.done !== true) this.unknownIds.delete(oldest.value);
+    }
+    this.unknownIds.set(id, { error, until: this.now() + this.unknownIdTtlMs });
   }
 
   private async rememberId(subject: string, schema: string, fetchId: () => Promise<number>): Promise<number> {
@@ -66,7 +79,6 @@ export class CachedSchemaRegistryClient implements SchemaRegistryClient {
     if (known !== undefined) return known;
     const id = await fetchId();
     this.idBySubjectSchema.set(key, id);
-    this.byId.set(id, schema);
     return id;
   }
 }

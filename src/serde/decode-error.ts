@@ -1,3 +1,5 @@
+import { ScorerError } from '../errors/scorer-error.js';
+
 /**
  * Why a record's bytes could not be turned into a value. Every reason is a
  * property of the record itself (or of the immutable schema it names), so the
@@ -37,7 +39,8 @@ export interface DecodeErrorContext {
   schemaId?: number;
 }
 
-export class DecodeError extends Error {
+export class DecodeError extends ScorerError {
+  static override readonly code = 'CHURN_ERR_DECODE';
   override readonly name = 'DecodeError';
   readonly reason: DecodeReason;
   readonly byteLength: number;

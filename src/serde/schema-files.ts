@@ -1,14 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
+import { REPO_PATHS } from '../config/repo-paths.js';
+import { ScorerError } from '../errors/scorer-error.js';
 
-/**
- * The repository's schemas/ directory, found from this module's location so it
- * works whatever the cwd: src/serde/ (tsx, vitest) and dist/serde/ (built) are
- * both two levels below the repository root.
- */
-export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+/** The repository's schemas/ directory. */
+export const SCHEMAS_DIR = REPO_PATHS.schemasDir;
 
 export const CUSTOMER_EVENT_SCHEMA_FILE = 'customer-event.avsc';
 export const CHURN_PREDICTION_SCHEMA_FILE = 'churn-prediction.avsc';
@@ -23,7 +20,9 @@ export interface AvroSchemaFile {
   type: avro.Type;
 }
 
-export class SchemaFileError extends Error {
+/** An Avro schema file (or text) that cannot be read or is not a valid Avro schema. */
+export class SchemaFileError extends ScorerError {
+  static override readonly code = 'CHURN_ERR_SCHEMA_FILE';
   override readonly name = 'SchemaFileError';
   constructor(
     readonly path: string,

@@ -40,23 +40,29 @@ export function writeHeader(target: Buffer, schemaId: number): void {
  * decoder can use it on every record.
  */
 export function readSchemaId(buf: Uint8Array | null | undefined): number | DecodeError {
-  if (buf == null || buf.length === 0) {
+  // A typed array reads undefined past its end: each `=== undefined` below is a length check TypeScript narrows.
+  const first = buf?.[0];
+  if (buf == null || first === undefined) {
     return new DecodeError('empty', buf == null ? 'record value is null' : 'record value has no bytes', {
       byteLength: 0,
     });
   }
-  if (buf[0] !== MAGIC_BYTE) {
+  if (first !== MAGIC_BYTE) {
     return new DecodeError(
       'unknown-magic-byte',
-      `first byte is 0x${buf[0]!.toString(16).padStart(2, '0')}, expected 0x00`,
+      `first byte is 0x${first.toString(16).padStart(2, '0')}, expected 0x00`,
       { byteLength: buf.length },
     );
   }
-  if (buf.length < HEADER_LENGTH) {
+  const b1 = buf[1];
+  const b2 = buf[2];
+  const b3 = buf[3];
+  const b4 = buf[4];
+  if (b1 === undefined || b2 === undefined || b3 === undefined || b4 === undefined) {
     return new DecodeError('truncated', `header needs ${HEADER_LENGTH} bytes`, { byteLength: buf.length });
   }
   // Big-endian uint32 by hand: works on any Uint8Array, not only Buffer.
-  return ((buf[1]! << 24) >>> 0) + (buf[2]! << 16) + (buf[3]! << 8) + buf[4]!;
+  return ((b1 << 24) >>> 0) + (b2 << 16) + (b3 << 8) + b4;
 }
 
 export function parseFrame(buf: Buffer | null | undefined): Frame | DecodeError {

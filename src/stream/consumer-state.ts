@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { ProbeResult } from '../http/probes.js';
+import { startupBackoffMs } from '../kafka/startup-connect.js';
+import type { ProbeResult } from '../observability/health.js';
 import type { PartitionLeases } from './partition-leases.js';
-import type { StreamMetrics } from './stream-metrics.js';
+import type { StreamMetrics } from '../observability/stream-metrics.js';
 
 /**
  * What one consumer group member knows about itself, from kafkajs' instrumentation events:
@@ -98,14 +100,29 @@ export class ConsumerState {
     return { ok: true, reasons: [] };
   }
 
+  /**
+   * Takes the leases of what this join assigned, trying again until they are all taken (or a newer join or a
+   * stop takes over). Not only on the next batch: a partition without traffic has none, and readiness waits
+   * for its lease. A lease fails for a while when its transaction coordinator is on a broker that just died,
+   * or when a broker has not yet learnt of a topic created a moment ago.
+   */
   private async takeLeases(leases: PartitionLeases, topic: string): Promise<void> {
     const mine = this.assignment;
-    try {
-      await leases.retainOnly(new Map([[topic, mine]]));
-      await Promise.all(mine.map((p) => leases.acquire(topic, p)));
-    } catch (err) {
-      // The batch handler acquires again on its next batch; readiness follows from the leases.
-      this.options.log.warn({ err, consumer: this.options.name }, 'could not take partition leases yet');
+    const current = () => this.joined && this.assignment === mine;
+    for (let attempt = 1; current(); attempt++) {
+      try {
+        await leases.retainOnly(new Map([[topic, mine]]));
+        await Promise.all(mine.map((p) => leases.acquire(topic, p)));
+        return;
+      } catch (err) {
+        const nextAttemptInMs = startupBackoffMs(attempt);
+        this.options.log.warn(
+          { err, consumer: this.options.name, attempt, nextAttemptInMs },
+          'could not take partition leases yet; trying again',
+        );
+        // Unreferenced: a worker that is shutting down does not wait for it.
+        await sleep(nextAttemptInMs, undefined, { ref: false });
+      }
     }
   }
 }

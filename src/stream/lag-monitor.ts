@@ -1,13 +1,13 @@
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { ProbeResult } from '../http/probes.js';
+import type { ProbeResult } from '../observability/health.js';
 import type { ConsumerState } from './consumer-state.js';
-import type { StreamMetrics } from './stream-metrics.js';
+import type { StreamMetrics } from '../observability/stream-metrics.js';
 
 interface WatchedGroup {
   groupId: string;
   topic: string;
-  state: ConsumerState;
+  state: Pick<ConsumerState, 'assignedPartitions' | 'lastProgressAt'>;
 }
 
 /**
@@ -21,7 +21,7 @@ export class LagMonitor {
 
   constructor(
     private readonly options: {
-      admin: Admin;
+      admin: Pick<Admin, 'fetchTopicOffsets' | 'fetchOffsets'>;
       metrics: StreamMetrics;
       logger: Logger;
       groups: readonly WatchedGroup[];
@@ -30,9 +30,11 @@ export class LagMonitor {
   ) {}
 
   start(): void {
-    const tick = async () => {
-      await this.poll();
-      if (this.timer !== undefined) this.timer = setTimeout(tick, this.options.intervalMs).unref();
+    const tick = (): void => {
+      // poll() never rejects: a failed poll is logged and the next one tries again.
+      void this.poll().then(() => {
+        if (this.timer !== undefined) this.timer = setTimeout(tick, this.options.intervalMs).unref();
+      });
     };
     this.timer = setTimeout(tick, 0).unref();
   }

@@ -14,7 +14,9 @@ export type RejectionKind =
   /** decoded, but fails the input contract */
   | 'invalid-customer'
   /** the model or the encoder failed on a valid customer */
-  | 'score-failed';
+  | 'score-failed'
+  /** scored, but the prediction is larger than a transaction may carry (stream.transactionMaxBytes) */
+  | 'oversize-output';
 
 export interface Rejection {
   kind: RejectionKind;

@@ -1,36 +1,57 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config-schema.js';
+import { ScorerError } from '../errors/scorer-error.js';
 import { churnPredictionSchema, customerEventSchema } from '../serde/schema-files.js';
 import { registerWithCompatibility } from '../serde/schema-registration.js';
-import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import { SchemaRegistryError } from '../serde/schema-registry.js';
+import type { SchemaRegistryConnection } from './schema-registry-connection.js';
+
+/** With provisioning off (topics.create=false), a schema of ours is not registered under its subject. */
+export class SchemaNotRegisteredError extends ScorerError {
+  static override readonly code = 'CHURN_ERR_SCHEMA_NOT_REGISTERED';
+  override readonly name = 'SchemaNotRegisteredError';
+
+  constructor(
+    readonly schemaName: string,
+    readonly subject: string,
+    /** the registry URL with any password hidden */
+    registryUrl: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `schema ${schemaName} is not registered under subject ${subject} at ${registryUrl}; ` +
+        'register it (schemas/ has the .avsc files) or set topics.create=true (env TOPICS_CREATE=true) to let the worker do it',
+      options,
+    );
+  }
+}
 
 /**
  * Registers our two schemas (TopicNameStrategy subjects, BACKWARD compatibility) or, when
  * provisioning is off, checks they are there. The replay topic carries customers' bytes
  * verbatim, so it needs no subject of its own; the dead-letter topic carries raw bytes.
  */
-export async function provisionSchemas(registry: SchemaRegistryClient, config: Config, log: Logger): Promise<void> {
+export async function provisionSchemas(
+  registry: SchemaRegistryConnection,
+  topics: Pick<Config['topics'], 'customers' | 'predictions' | 'create'>,
+  log: Logger,
+): Promise<void> {
   const wanted = [
-    { subject: `${config.topics.customers}-value`, schema: customerEventSchema() },
-    { subject: `${config.topics.predictions}-value`, schema: churnPredictionSchema() },
+    { subject: `${topics.customers}-value`, schema: customerEventSchema() },
+    { subject: `${topics.predictions}-value`, schema: churnPredictionSchema() },
   ];
   for (const { subject, schema } of wanted) {
-    if (config.topics.create) {
-      const id = await registerWithCompatibility(registry, subject, schema.text, 'BACKWARD');
+    if (topics.create) {
+      const id = await registerWithCompatibility(registry.client, subject, schema.text, 'BACKWARD');
       log.info({ subject, schemaId: id }, 'schema registered (BACKWARD)');
       continue;
     }
     try {
-      const id = await registry.lookup(subject, schema.text);
+      const id = await registry.client.lookup(subject, schema.text);
       log.info({ subject, schemaId: id }, 'schema found');
     } catch (err) {
       if (err instanceof SchemaRegistryError && err.notFound) {
-        throw new Error(
-          `schema ${schema.fullName} is not registered under subject ${subject} at ${config.registry.url}; ` +
-            'register it (schemas/ has the .avsc files) or set topics.create=true to let the worker do it',
-          { cause: err },
-        );
+        throw new SchemaNotRegisteredError(schema.fullName, subject, registry.url, { cause: err });
       }
       throw err;
     }

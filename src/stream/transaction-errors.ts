@@ -1,8 +1,12 @@
+import type { ErrorCode } from '../errors/error-codes.js';
+import { ScorerError } from '../errors/scorer-error.js';
+import { findSaslFailure, hasKafkaType } from '../kafka/kafkajs-errors.js';
+
 /**
  * How the batch handler tells apart the errors a Kafka transaction can end with (pure).
  *
  * kafkajs reports broker errors as KafkaJSProtocolError with a `type`, often wrapped (in
- * KafkaJSNonRetriableError and the like) under `cause`; so each check walks the cause chain.
+ * KafkaJSNonRetriableError and the like) under `cause`; so each check reads the whole cause chain.
  */
 
 /**
@@ -18,53 +22,46 @@ const FENCED_TYPES = new Set([
   'INVALID_TXN_STATE',
   'TRANSACTION_COORDINATOR_FENCED',
 ]);
-const PRODUCER_FENCED_CODE = 90;
+const FENCED_CODES = new Set([90]);
 
 /** Group membership changes the consumer learns about from a heartbeat. */
-const REBALANCE_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR_FOR_GROUP', 'UNKNOWN_MEMBER_ID']);
+const REBALANCE_TYPES = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'UNKNOWN_MEMBER_ID',
+]);
 
-/** Failures no retry can mend: credentials or ACLs. The process should stop and say so. */
+/** Failures no retry can mend: ACLs (and SASL logins, findSaslFailure). The process should stop and say so. */
 const AUTHORIZATION_TYPES = new Set([
   'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
   'TOPIC_AUTHORIZATION_FAILED',
   'GROUP_AUTHORIZATION_FAILED',
   'CLUSTER_AUTHORIZATION_FAILED',
-  'SASL_AUTHENTICATION_FAILED',
 ]);
 
-const MAX_CAUSE_DEPTH = 8;
-
-function causes(err: unknown): unknown[] {
-  const chain: unknown[] = [];
-  let current: unknown = err;
-  while (current !== null && typeof current === 'object' && chain.length < MAX_CAUSE_DEPTH) {
-    chain.push(current);
-    const next = current as { cause?: unknown; underlying?: unknown };
-    current = next.cause ?? next.underlying;
-  }
-  return chain;
-}
-
-function hasType(err: unknown, types: ReadonlySet<string>): boolean {
-  return causes(err).some((e) => {
-    const { type } = e as { type?: unknown };
-    return typeof type === 'string' && types.has(type);
-  });
-}
+/**
+ * The broker refused a record batch as too large: MESSAGE_TOO_LARGE (code 10) when a batch is over the
+ * topic's max.message.bytes, RECORD_LIST_TOO_LARGE (code 18) for the segment size. kafkajs marks both not
+ * retriable, and rightly: the same transaction would be refused again.
+ */
+const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+const TOO_LARGE_CODES = new Set([10, 18]);
 
 export function isAuthorizationError(err: unknown): boolean {
-  return hasType(err, AUTHORIZATION_TYPES) || causes(err).some((e) => (e as { name?: unknown }).name === 'KafkaJSSASLAuthenticationError');
+  return hasKafkaType(err, AUTHORIZATION_TYPES) || findSaslFailure(err) !== undefined;
 }
 
 export function isFencedError(err: unknown): boolean {
-  return causes(err).some((e) => {
-    const { type, code } = e as { type?: unknown; code?: unknown };
-    return (typeof type === 'string' && FENCED_TYPES.has(type)) || code === PRODUCER_FENCED_CODE;
-  });
+  return hasKafkaType(err, FENCED_TYPES, FENCED_CODES);
 }
 
 export function isRebalanceError(err: unknown): boolean {
-  return hasType(err, REBALANCE_TYPES);
+  return hasKafkaType(err, REBALANCE_TYPES);
+}
+
+export function isTooLargeError(err: unknown): boolean {
+  return hasKafkaType(err, TOO_LARGE_TYPES, TOO_LARGE_CODES);
 }
 
 /**
@@ -78,9 +75,9 @@ export function isRebalanceError(err: unknown): boolean {
  * turn a broker restart or a pause past the session timeout into a dead worker. The
  * original error stays reachable as `underlying` (and in the log line before the throw).
  */
-export class RetriableBatchError extends Error {
+export class RetriableBatchError extends ScorerError {
+  static override readonly code: ErrorCode = 'CHURN_ERR_BATCH_RETRIABLE';
   override readonly name: string = 'RetriableBatchError';
-  readonly retriable = true;
 
   constructor(
     message: string,
@@ -92,6 +89,7 @@ export class RetriableBatchError extends Error {
 
 /** Our producer for a partition was fenced: another worker owns it now. */
 export class PartitionFencedError extends RetriableBatchError {
+  static override readonly code: ErrorCode = 'CHURN_ERR_PARTITION_FENCED';
   override readonly name = 'PartitionFencedError';
 
   constructor(topic: string, partition: number, underlying: unknown) {
@@ -99,6 +97,33 @@ export class PartitionFencedError extends RetriableBatchError {
       `producer for ${topic}[${partition}] was fenced: another worker owns the partition now ` +
         '(its transaction was aborted; the new owner continues from the committed offset)',
       underlying,
+    );
+  }
+}
+
+/**
+ * The broker refused a transaction's output as too large although the pipeline keeps every transaction's
+ * output under stream.transactionMaxBytes: an output topic (or the broker) allows less than that, e.g. a topic
+ * created elsewhere with a smaller max.message.bytes. Retrying would be refused forever, so this is fatal
+ * (not retriable: kafkajs does not restart the consumer and the worker stops, saying what to change).
+ */
+export class OutputTooLargeError extends ScorerError {
+  static override readonly code = 'CHURN_ERR_OUTPUT_TOO_LARGE';
+  override readonly name = 'OutputTooLargeError';
+
+  constructor(
+    readonly source: { topic: string; partition: number },
+    /** the output topics this transaction wrote, with the bytes it sent to each */
+    readonly outputs: readonly { topic: string; bytes: number }[],
+    readonly transactionMaxBytes: number,
+    readonly underlying: unknown,
+  ) {
+    const written = outputs.map((o) => `${o.topic} (${o.bytes} bytes)`).join(', ') || 'its output topics';
+    super(
+      `the broker refused the output of ${source.topic}[${source.partition}] as too large: ${written}; every record ` +
+        `batch was at most stream.transactionMaxBytes (${transactionMaxBytes} bytes), so max.message.bytes of ` +
+        `${outputs.map((o) => o.topic).join(' or ') || 'an output topic'} (or the broker's message.max.bytes) is below ` +
+        `${transactionMaxBytes}: raise it, or lower TRANSACTION_MAX_BYTES under it. Stopping instead of retrying forever.`,
     );
   }
 }

@@ -1,29 +1,45 @@
-import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config-schema.js';
 import { createValidationRules } from '../contract/validation-rules.js';
-import { createKafka, describeConnection, IDEMPOTENT_PRODUCER } from '../kafka/client.js';
-import { ensureTopics, type TopicSpec } from '../kafka/topics.js';
+import { checkMessageLimits, ensureTopics, MessageLimitError, type TopicSpec } from '../kafka/topics.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import { AvroDecoder } from '../serde/avro-decoder.js';
 import { AvroEncoder } from '../serde/avro-encoder.js';
 import type { ChurnPrediction, CustomerEvent } from '../serde/avro-records.js';
-import { CachedSchemaRegistryClient } from '../serde/cached-schema-registry.js';
-import { HttpSchemaRegistryClient } from '../serde/http-schema-registry.js';
 import { churnPredictionSchema, customerEventSchema } from '../serde/schema-files.js';
+import {
+  canDescribeConfigs,
+  type KafkaClientSupplier,
+  type StreamAdmin,
+  type StreamConsumer,
+} from './kafka-client-supplier.js';
+import type { SchemaRegistryConnection } from './schema-registry-connection.js';
 import { provisionSchemas } from './schema-provisioning.js';
+import { checkTransactionsAvailable } from './transactions-check.js';
+import { whenRegistryAnswers } from './registry-startup.js';
 import { ConsumerState } from './consumer-state.js';
 import { LagMonitor } from './lag-monitor.js';
-import { PartitionLeases } from './partition-leases.js';
+import { PartitionLeases, type TransactionalClient } from './partition-leases.js';
 import { createBatchHandler, type PipelineDeps, type SourceKind } from './pipeline.js';
 import { LiveFirstGate } from './live-first-gate.js';
-import { streamMetrics } from './stream-metrics.js';
-import { outcomeCounters, predictionMetrics } from '../observability/prediction-metrics.js';
-import type { ProbeResult } from '../http/probes.js';
+import { streamMetrics } from '../observability/stream-metrics.js';
+import { churnCounters, predictionMetrics } from '../observability/prediction-metrics.js';
+import type { ProbeResult } from '../observability/health.js';
+
+/** The slice of the service configuration the worker reads (the full Config satisfies it). */
+export interface WorkerConfig {
+  service: Pick<Config['service'], 'startupTimeoutMs'>;
+  model: Pick<Config['model'], 'strictCategories'>;
+  topics: Config['topics'];
+  stream: Omit<Config['stream'], 'shutdownDeadlineMs'>;
+}
 
 export interface WorkerDeps {
-  config: Config;
+  config: WorkerConfig;
+  /** where the worker's Kafka clients come from (./kafkajs-client-supplier.ts by default) */
+  clients: KafkaClientSupplier;
+  registry: SchemaRegistryConnection;
   model: ChurnModel;
   logger: Logger;
   metrics: Registry;
@@ -35,120 +51,108 @@ export interface RunningWorker {
   liveness(): ProbeResult;
   /** Stops fetching, lets the open transaction finish (or abandons it at the deadline), leaves the group. */
   stop(): Promise<void>;
-  /** Resolves when a consumer crashes beyond kafkajs' own restarts: the process should exit. */
+  /**
+   * Resolves when the worker fails for good (a consumer crash its client does not recover from, registry
+   * credentials refused for too long): the process should exit.
+   */
   readonly fatal: Promise<Error>;
 }
 
 /**
- * The imperative shell of the stream: builds clients from the config, provisions topics and
+ * The imperative shell of the stream: with the clients it is handed, provisions topics and
  * schemas, and runs two consumer groups — live (`customers`) and replay (`customers.replay`)
  * — through the same pipeline. Everything per record happens in ./pipeline.ts.
  */
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
-  const { config, model, logger } = deps;
+  const { config, clients, registry, model, logger } = deps;
   const log = logger.child({ component: 'stream' });
   const metrics = streamMetrics(deps.metrics);
-  const kafka: Kafka = createKafka(config.kafka, log);
-  log.info({ kafka: describeConnection(config.kafka), registry: config.registry.url }, 'starting stream worker');
+  log.info({ kafka: clients.description, registry: registry.url }, 'starting stream worker');
 
-  const admin: Admin = kafka.admin();
+  const startupBudgetMs = config.service.startupTimeoutMs;
+  await clients.awaitBrokers?.(startupBudgetMs);
+  const admin = clients.getAdmin();
   await admin.connect();
-  const registry = new CachedSchemaRegistryClient(
-    new HttpSchemaRegistryClient({
-      url: config.registry.url,
-      username: config.registry.username ?? undefined,
-      password: config.registry.password ?? undefined,
-    }),
-  );
-
-  try {
-    const topics = topicSpecs(config);
-    const { created } = await ensureTopics(admin, topics, { create: config.topics.create });
-    if (created.length > 0) log.info({ created }, 'created missing topics');
-    await provisionSchemas(registry, config, log);
-    await checkTransactionsAvailable(kafka, config.stream.groupId, log);
-  } catch (err) {
-    await admin.disconnect();
-    throw err;
-  }
-
-  const customerSchema = customerEventSchema();
-  const predictionSchema = churnPredictionSchema();
-  const decoder = new AvroDecoder<CustomerEvent>({ registry, readerType: customerSchema.type });
-  const encoder = await AvroEncoder.create<ChurnPrediction>({
-    registry,
-    subject: `${config.topics.predictions}-value`,
-    schema: predictionSchema,
-    autoRegister: config.topics.create,
-  });
-
-  const rules = createValidationRules({
-    categories: model.meta.categories,
-    strictCategories: config.model.strictCategories,
-  });
+  const producers = clients.getTransactionalClient(admin);
   const gate = new LiveFirstGate();
-
   const liveGroup = config.stream.groupId;
   const replayGroup = `${config.stream.groupId}.replay`;
-  const sharedDeps = {
-    decoder,
-    encoder,
-    model,
-    rules,
-    metrics,
-    outcomes: outcomeCounters(predictionMetrics(deps.metrics), 'stream'),
-    logger: log,
-    topics: { predictions: config.topics.predictions, deadLetter: config.topics.deadLetter },
-    scorerVersion: deps.scorerVersion,
-    now: Date.now,
+  const started: StartedConsumer[] = [];
+  const stopConsumers = async () => {
+    await Promise.allSettled(started.map((c) => c.consumer.disconnect()));
+    await Promise.allSettled(started.map((c) => c.leases.releaseAll()));
   };
+  let live: StartedConsumer;
+  let replay: StartedConsumer;
+  try {
+    await prepareCluster({ admin, producers, registry, config, log, budgetMs: startupBudgetMs });
+    const sharedDeps = {
+      ...(await codec(registry, config)),
+      model,
+      rules: createValidationRules({
+        categories: model.meta.categories,
+        strictCategories: config.model.strictCategories,
+      }),
+      metrics,
+      churnCounters: churnCounters(predictionMetrics(deps.metrics), 'stream'),
+      logger: log,
+      topics: { predictions: config.topics.predictions, deadLetter: config.topics.deadLetter },
+      scorerVersion: deps.scorerVersion,
+      now: Date.now,
+    };
+    const consumerSetup = {
+      clients,
+      producers,
+      admin,
+      log,
+      metrics,
+      gate,
+      sessionTimeoutMs: config.stream.sessionTimeoutMs,
+    };
 
-  const live = await startConsumer({
-    kafka,
-    admin,
-    log,
-    metrics,
-    topic: config.topics.customers,
-    groupId: liveGroup,
-    source: { replay: false, label: 'live' },
-    pipeline: {
-      ...sharedDeps,
-      consumerGroupId: liveGroup,
-      limits: {
-        transactionMaxRecords: config.stream.transactionMaxRecords,
-        transactionMaxMs: config.stream.transactionMaxMs,
-        maxRecordBytes: config.stream.maxRecordBytes,
+    live = await startConsumer(started, {
+      ...consumerSetup,
+      topic: config.topics.customers,
+      groupId: liveGroup,
+      source: { replay: false, label: 'live' },
+      pipeline: {
+        ...sharedDeps,
+        consumerGroupId: liveGroup,
+        limits: {
+          transactionMaxRecords: config.stream.transactionMaxRecords,
+          transactionMaxMs: config.stream.transactionMaxMs,
+          maxRecordBytes: config.stream.maxRecordBytes,
+          transactionMaxBytes: config.stream.transactionMaxBytes,
+        },
       },
-    },
-    // 256 KiB (~1,450 records of 177 B, three full transactions) bounds what is in flight per partition;
-    // 1 MiB cost ~10 MB more peak RSS for no measurable throughput (BENCHMARKS.md, "Worker memory").
-    consumer: { maxBytesPerPartition: 256 * 1024, partitionsConsumedConcurrently: config.topics.partitions },
-    config,
-    gate,
-  });
-  const replay = await startConsumer({
-    kafka,
-    admin,
-    log,
-    metrics,
-    topic: config.topics.replay,
-    groupId: replayGroup,
-    source: { replay: true, label: 'replay' },
-    pipeline: {
-      ...sharedDeps,
-      consumerGroupId: replayGroup,
-      limits: {
-        // Replay runs in small transactions, one partition at a time, and yields to live
-        // batches (LiveFirstGate), so a large rescoring cannot starve live traffic.
-        transactionMaxRecords: config.stream.replayMaxRecordsPerBatch,
-        transactionMaxMs: config.stream.transactionMaxMs,
-        maxRecordBytes: config.stream.maxRecordBytes,
+      // 256 KiB (~1,450 records of 177 B, three full transactions) bounds what is in flight per partition;
+      // 1 MiB raised peak RSS for no throughput (see BENCHMARKS.md, "5. Worker memory").
+      consumer: { maxBytesPerPartition: 256 * 1024, partitionsConsumedConcurrently: config.topics.partitions },
+    });
+    replay = await startConsumer(started, {
+      ...consumerSetup,
+      topic: config.topics.replay,
+      groupId: replayGroup,
+      source: { replay: true, label: 'replay' },
+      pipeline: {
+        ...sharedDeps,
+        consumerGroupId: replayGroup,
+        limits: {
+          // Replay runs in small transactions, one partition at a time, and yields to live
+          // batches (LiveFirstGate), so a large rescoring cannot starve live traffic.
+          transactionMaxRecords: config.stream.replayMaxRecordsPerBatch,
+          transactionMaxMs: config.stream.transactionMaxMs,
+          maxRecordBytes: config.stream.maxRecordBytes,
+          transactionMaxBytes: config.stream.transactionMaxBytes,
+        },
       },
-    },
-    consumer: { maxBytesPerPartition: 64 * 1024, partitionsConsumedConcurrently: 1 },
-    config,
-    gate,
-  });
+      consumer: { maxBytesPerPartition: 64 * 1024, partitionsConsumedConcurrently: 1 },
+    });
+  } catch (err) {
+    await stopConsumers();
+    await admin.disconnect().catch(() => undefined);
+    throw err;
+  }
 
   const lag = new LagMonitor({
     admin,
@@ -167,50 +171,79 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     stopping ??= (async () => {
       log.info('stopping stream worker: no new fetches, finishing the open transactions');
       lag.stop();
-      await Promise.allSettled([live.consumer.disconnect(), replay.consumer.disconnect()]);
-      await Promise.allSettled([live.leases.releaseAll(), replay.leases.releaseAll()]);
+      registry.credentials?.stop();
+      await stopConsumers();
       await admin.disconnect().catch(() => undefined);
       log.info('stream worker stopped');
     })();
     return stopping;
   };
 
+  const { credentials } = registry;
   return {
-    readiness: () => combine([live.state.readiness(), replay.state.readiness()]),
+    readiness: () => combine([...(credentials ? [credentials.readiness()] : []), live.readiness(), replay.readiness()]),
     liveness: () => lag.liveness(config.stream.stuckAfterMs),
     stop,
-    fatal: Promise.race([live.state.fatal, replay.state.fatal]),
+    fatal: Promise.race([live.state.fatal, replay.state.fatal, ...(credentials ? [credentials.gaveUp] : [])]),
   };
 }
 
-/**
- * Exactly-once needs transactions; a broker or ACL that cannot give us a transactional
- * producer must stop the worker here, loudly, rather than let it run without guarantees.
- */
-async function checkTransactionsAvailable(kafka: Kafka, groupId: string, log: Logger): Promise<void> {
-  const producer = kafka.producer({ ...IDEMPOTENT_PRODUCER, transactionalId: `${groupId}-startup-check` });
-  try {
-    await producer.connect();
-    const txn = await producer.transaction();
-    await txn.abort();
-    log.info({ exactlyOnce: true }, 'Kafka transactions available: exactly-once processing on');
-  } catch (err) {
-    throw new Error(
-      `Kafka transactions are not available (${(err as Error).message}); churn-scorer only runs exactly-once and ` +
-        'will not fall back to at-least-once. Check the transaction state log (transaction.state.log.replication.factor ' +
-        '<= number of brokers) and the TransactionalId ACLs for the consumer group name.',
-      { cause: err },
-    );
-  } finally {
-    await producer.disconnect().catch(() => undefined);
-  }
+/** What start-up makes sure of before any consumer joins: the topics and their limits, the schemas, transactions. */
+async function prepareCluster(setup: {
+  admin: StreamAdmin;
+  producers: TransactionalClient;
+  registry: SchemaRegistryConnection;
+  config: WorkerConfig;
+  log: Logger;
+  budgetMs: number;
+}): Promise<void> {
+  const { admin, registry, config, log, budgetMs } = setup;
+  const { created } = await ensureTopics(admin, topicSpecs(config), { create: config.topics.create });
+  if (created.length > 0) log.info({ created }, 'created missing topics');
+  await checkOutputLimits(admin, config, log);
+  await whenRegistryAnswers(() => provisionSchemas(registry, config.topics, log), { url: registry.url, budgetMs, log });
+  await checkTransactionsAvailable(setup.producers, config.stream.groupId, log, budgetMs);
 }
 
-function topicSpecs(config: Config): TopicSpec[] {
-  const { partitions, replicationFactor, retentionMs } = config.topics;
+/** The Avro decoder of customer events and the encoder of predictions, over the registry. */
+async function codec(
+  registry: SchemaRegistryConnection,
+  config: WorkerConfig,
+): Promise<Pick<PipelineDeps, 'decoder' | 'encoder'>> {
+  const decoder = new AvroDecoder<CustomerEvent>({ registry: registry.client, readerType: customerEventSchema().type });
+  const encoder = await AvroEncoder.create<ChurnPrediction>({
+    registry: registry.client,
+    subject: `${config.topics.predictions}-value`,
+    schema: churnPredictionSchema(),
+    autoRegister: config.topics.create,
+  });
+  return { decoder, encoder };
+}
+
+function topicSpecs(config: WorkerConfig): TopicSpec[] {
+  const { partitions, replicationFactor, minInsyncReplicas, retentionMs, maxMessageBytes } = config.topics;
   return [config.topics.customers, config.topics.predictions, config.topics.deadLetter, config.topics.replay].map(
-    (name) => ({ name, partitions, replicationFactor, retentionMs }),
+    (name) => ({ name, partitions, replicationFactor, minInsyncReplicas, retentionMs, maxMessageBytes }),
   );
+}
+
+/** The output topics must take the worker's largest record batches; one created elsewhere may not. */
+async function checkOutputLimits(admin: StreamAdmin, config: WorkerConfig, log: Logger): Promise<void> {
+  const outputs = [config.topics.predictions, config.topics.deadLetter];
+  if (!canDescribeConfigs(admin)) {
+    log.warn(
+      { topics: outputs },
+      'this Kafka client cannot read topic configs: max.message.bytes of the output topics not checked',
+    );
+    return;
+  }
+  try {
+    await checkMessageLimits(admin, outputs, config.stream.transactionMaxBytes);
+  } catch (err) {
+    if (err instanceof MessageLimitError) throw err;
+    // E.g. no DescribeConfigs right: a transaction the broker refuses as too large still stops the worker, saying why.
+    log.warn({ err, topics: outputs }, 'could not read max.message.bytes of the output topics; not checked');
+  }
 }
 
 function combine(results: ProbeResult[]): ProbeResult {
@@ -218,58 +251,77 @@ function combine(results: ProbeResult[]): ProbeResult {
 }
 
 interface ConsumerSetup {
-  kafka: Kafka;
-  admin: Admin;
+  clients: KafkaClientSupplier;
+  producers: TransactionalClient;
+  admin: StreamAdmin;
   log: Logger;
   metrics: ReturnType<typeof streamMetrics>;
+  gate: LiveFirstGate;
+  sessionTimeoutMs: number;
   topic: string;
   groupId: string;
   source: SourceKind;
   pipeline: Omit<PipelineDeps, 'leases' | 'onCommitted'>;
   consumer: { maxBytesPerPartition: number; partitionsConsumedConcurrently: number };
-  config: Config;
-  gate: LiveFirstGate;
 }
 
-async function startConsumer(setup: ConsumerSetup): Promise<{
-  consumer: Consumer;
+interface StartedConsumer {
+  consumer: StreamConsumer;
   leases: PartitionLeases;
   state: ConsumerState;
-}> {
-  const { kafka, admin, log, topic, groupId, source, config } = setup;
-  const leases = new PartitionLeases(kafka, admin, {
+  readiness(): ProbeResult;
+}
+
+/** Starts one consumer group member; it joins `started` before it connects, so a failed start-up stops it too. */
+async function startConsumer(started: StartedConsumer[], setup: ConsumerSetup): Promise<StartedConsumer> {
+  const { admin, log, topic, groupId, source } = setup;
+  const leases = new PartitionLeases(setup.producers, admin, {
     consumerGroupId: groupId,
     transactionalIdPrefix: groupId,
     transactionTimeoutMs: 60_000,
     logger: log,
   });
   const state = new ConsumerState({ name: source.label, topic, leases, log, metrics: setup.metrics });
-  const consumer = kafka.consumer({
+  const consumer = setup.clients.getConsumer({
     groupId,
-    readUncommitted: false,
-    allowAutoTopicCreation: false,
-    sessionTimeout: config.stream.sessionTimeoutMs,
-    heartbeatInterval: 1_000,
-    rebalanceTimeout: 30_000,
-    maxWaitTimeInMs: 100,
+    sessionTimeoutMs: setup.sessionTimeoutMs,
     maxBytesPerPartition: setup.consumer.maxBytesPerPartition,
   });
-  state.attach(consumer);
+  const member: StartedConsumer = { consumer, leases, state, readiness: watchReadiness(consumer, state, log) };
+  started.push(member);
 
   const handle = createBatchHandler(
-    { ...setup.pipeline, leases, onCommitted: (partition, count) => state.progressed(partition, count) },
+    {
+      ...setup.pipeline,
+      leases,
+      onCommitted: (partition, count) => {
+        state.progressed(partition, count);
+      },
+    },
     source,
   );
   const eachBatch = source.replay ? setup.gate.yieldingTo(handle) : setup.gate.tracking(handle);
 
   await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: setup.consumer.partitionsConsumedConcurrently,
-    eachBatch,
-  });
+  await consumer.subscribe(topic);
+  await consumer.run({ partitionsConsumedConcurrently: setup.consumer.partitionsConsumedConcurrently, eachBatch });
   log.info({ topic, groupId, replay: source.replay, exactlyOnce: true }, 'consumer running (transactional)');
-  return { consumer, leases, state };
+  return member;
+}
+
+/**
+ * The consumer's readiness: from its instrumentation events when the client has them (joined, every owned
+ * partition's producer fenced-in). Without them nothing tells when the group is joined, so the member counts as
+ * ready once it runs, i.e. as soon as the worker has started.
+ */
+function watchReadiness(consumer: StreamConsumer, state: ConsumerState, log: Logger): () => ProbeResult {
+  if (consumer.instrumentation !== undefined) {
+    state.attach(consumer.instrumentation);
+    return () => state.readiness();
+  }
+  log.warn(
+    { consumer: state.name, topic: state.topic },
+    'this Kafka client reports no consumer events: readiness only says the consumer runs, and a crash it does not recover from is not noticed',
+  );
+  return () => ({ ok: true, reasons: [] });
 }

@@ -1,28 +1,21 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  AvroDecoder,
-  AvroEncoder,
-  CachedSchemaRegistryClient,
-  DecodeError,
-  HttpSchemaRegistryClient,
-  SchemaRegistryError,
-  churnPredictionSchema,
-  customerEventSchema,
-  frame,
-  parseSchema,
-  registerWithCompatibility,
-  valueSubject,
-  type CustomerEvent,
-  type SchemaRegistryClient,
-} from '../../src/serde/index.js';
+import { AvroDecoder } from '../../src/serde/avro-decoder.js';
+import { AvroEncoder } from '../../src/serde/avro-encoder.js';
+import type { CustomerEvent } from '../../src/serde/avro-records.js';
+import { CachedSchemaRegistryClient } from '../../src/serde/cached-schema-registry.js';
+import { DecodeError } from '../../src/serde/decode-error.js';
+import { HttpSchemaRegistryClient } from '../../src/serde/http-schema-registry.js';
+import { churnPredictionSchema, customerEventSchema, parseSchema } from '../../src/serde/schema-files.js';
+import { registerWithCompatibility } from '../../src/serde/schema-registration.js';
+import { SchemaRegistryError, valueSubject, type SchemaRegistryClient } from '../../src/serde/schema-registry.js';
+import { frame } from '../../src/serde/wire-format.js';
+import { runProcess } from '../support/run-process.js';
 import { sampleCustomerEvent } from '../unit/serde/sample-events.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EVENT_COUNT = 10_000;
 
 /** The stack the global setup hands out: provided values first, the environment as a fallback. */
@@ -30,17 +23,28 @@ function stackValue(key: 'kafkaBrokers' | 'schemaRegistryUrl', envName: string):
   const provided = (inject as (name: string) => unknown)(key);
   const value = typeof provided === 'string' && provided !== '' ? provided : process.env[envName];
   if (value === undefined || value === '') {
-    throw new Error(`integration stack missing: neither inject('${key}') nor ${envName} is set (test/setup/kafka-stack.ts)`);
+    throw new Error(
+      `integration stack missing: neither inject('${key}') nor ${envName} is set (test/setup/kafka-stack.ts)`,
+    );
   }
   return value;
 }
 
-const brokers = stackValue('kafkaBrokers', 'KAFKA_BROKERS').split(',').map((b) => b.trim());
+const brokers = stackValue('kafkaBrokers', 'KAFKA_BROKERS')
+  .split(',')
+  .map((b) => b.trim());
 const registryUrl = stackValue('schemaRegistryUrl', 'SCHEMA_REGISTRY_URL');
 const registryAuth = {
   username: process.env['SCHEMA_REGISTRY_USERNAME'],
   password: process.env['SCHEMA_REGISTRY_PASSWORD'],
 };
+/** The library's own client, to see what the registry holds independently of the client under test. */
+const independent = new SchemaRegistry({
+  host: registryUrl,
+  ...(registryAuth.username === undefined
+    ? {}
+    : { auth: { username: registryAuth.username, password: registryAuth.password ?? '' } }),
+});
 
 /** Counts HTTP getSchemaById calls, to show the decoder's cache on the real registry. */
 class CountingRegistry extends HttpSchemaRegistryClient {
@@ -73,7 +77,8 @@ describe('serde on the real Kafka broker and schema registry', () => {
   const churnPrediction = churnPredictionSchema();
 
   const kafka = new Kafka({ clientId: `serde-it-${runId}`, brokers, logLevel: logLevel.WARN });
-  let admin: Admin;
+  // unset if beforeAll failed before creating it: afterAll then has nothing to clean up
+  let admin: Admin | undefined;
   let registry: SchemaRegistryClient;
 
   beforeAll(async () => {
@@ -93,12 +98,22 @@ describe('serde on the real Kafka broker and schema registry', () => {
 
   it('registers both schemas under TopicNameStrategy subjects with BACKWARD compatibility', async () => {
     const customerId = await registerWithCompatibility(registry, customersSubject, customerEvent.text, 'BACKWARD');
-    const predictionId = await registerWithCompatibility(registry, predictionsSubject, churnPrediction.text, 'BACKWARD');
+    const predictionId = await registerWithCompatibility(
+      registry,
+      predictionsSubject,
+      churnPrediction.text,
+      'BACKWARD',
+    );
     expect(customerId).not.toBe(predictionId);
 
+    for (const [subject, id] of [
+      [customersSubject, customerId],
+      [predictionsSubject, predictionId],
+    ] as const) {
+      expect(await independent.getRegistryId(subject, 1)).toBe(id);
+      expect(await independent.getLatestSchemaId(subject)).toBe(id);
+    }
     const fresh = new HttpSchemaRegistryClient({ url: registryUrl, ...registryAuth });
-    expect(await fresh.getLatest(customersSubject)).toMatchObject({ subject: customersSubject, version: 1, id: customerId });
-    expect(await fresh.getLatest(predictionsSubject)).toMatchObject({ subject: predictionsSubject, version: 1, id: predictionId });
     // registering the identical schema again is idempotent
     expect(await fresh.register(customersSubject, customerEvent.text)).toBe(customerId);
     expect(await fresh.lookup(customersSubject, customerEvent.text)).toBe(customerId);
@@ -131,7 +146,10 @@ describe('serde on the real Kafka broker and schema registry', () => {
 
     // A decoder with its own registry client, as a separate consumer process would have.
     const http = new CountingRegistry({ url: registryUrl, ...registryAuth });
-    const decoder = new AvroDecoder<CustomerEvent>({ registry: new CachedSchemaRegistryClient(http), readerType: customerEvent.type });
+    const decoder = new AvroDecoder<CustomerEvent>({
+      registry: new CachedSchemaRegistryClient(http),
+      readerType: customerEvent.type,
+    });
     const received = new Map<string, CustomerEvent>();
     const mismatches: string[] = [];
     // eachBatch decodes; the comparison with what was sent happens after, outside the consumer.
@@ -141,7 +159,9 @@ describe('serde on the real Kafka broker and schema registry', () => {
     try {
       await consumer.subscribe({ topic: customersTopic, fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`only ${records} of ${EVENT_COUNT} records arrived in 120 s`)), 120_000);
+        const timer = setTimeout(() => {
+          reject(new Error(`only ${records} of ${EVENT_COUNT} records arrived in 120 s`));
+        }, 120_000);
         consumer
           .run({
             eachBatch: async ({ batch }) => {
@@ -173,12 +193,15 @@ describe('serde on the real Kafka broker and schema registry', () => {
   });
 
   it('rejects an incompatible schema change and accepts a compatible one', async () => {
-    await registerWithCompatibility(registry, customersSubject, customerEvent.text, 'BACKWARD');
+    const firstId = await registerWithCompatibility(registry, customersSubject, customerEvent.text, 'BACKWARD');
     const fresh = new HttpSchemaRegistryClient({ url: registryUrl, ...registryAuth });
 
     // A new required field: a reader of the new version could not read the events already written.
-    const requiredField = withExtraField(customerEvent.text, { name: 'region', type: 'string', doc: 'required, no default' });
-    expect(await fresh.testCompatibility(customersSubject, requiredField)).toBe(false);
+    const requiredField = withExtraField(customerEvent.text, {
+      name: 'region',
+      type: 'string',
+      doc: 'required, no default',
+    });
     const rejection: unknown = await fresh.register(customersSubject, requiredField).catch((e: unknown) => e);
     expect(rejection).toBeInstanceOf(SchemaRegistryError);
     expect(rejection).toMatchObject({ status: 409, incompatible: true, retriable: false, subject: customersSubject });
@@ -191,7 +214,7 @@ describe('serde on the real Kafka broker and schema registry', () => {
       ),
     });
     await expect(fresh.register(customersSubject, retyped)).rejects.toMatchObject({ status: 409 });
-    expect(await fresh.getLatest(customersSubject)).toMatchObject({ version: 1 });
+    expect(await independent.getLatestSchemaId(customersSubject)).toBe(firstId);
 
     // An optional field with a default is allowed, and our reader still decodes the new writer's bytes.
     const optionalField = withExtraField(customerEvent.text, {
@@ -200,14 +223,14 @@ describe('serde on the real Kafka broker and schema registry', () => {
       default: null,
       doc: 'optional',
     });
-    expect(await fresh.testCompatibility(customersSubject, optionalField)).toBe(true);
     const evolved = await AvroEncoder.create<CustomerEvent & { loyalty_tier: string | null }>({
       registry: fresh,
       subject: customersSubject,
       schema: parseSchema(optionalField),
       autoRegister: true,
     });
-    expect(await fresh.getLatest(customersSubject)).toMatchObject({ version: 2, id: evolved.schemaId });
+    expect(await independent.getRegistryId(customersSubject, 2)).toBe(evolved.schemaId);
+    expect(await independent.getLatestSchemaId(customersSubject)).toBe(evolved.schemaId);
     const decoder = new AvroDecoder<CustomerEvent>({ registry: fresh, readerType: customerEvent.type });
     const event = sampleCustomerEvent(42);
     await expect(decoder.decode(evolved.encode({ ...event, loyalty_tier: 'gold' }))).resolves.toEqual(event);
@@ -228,7 +251,12 @@ describe('serde on the real Kafka broker and schema registry', () => {
       registry: new HttpSchemaRegistryClient({ url: `http://127.0.0.1:${closedPort}`, timeoutMs: 2_000 }),
       readerType: customerEvent.type,
     });
-    const encoder = await AvroEncoder.create<CustomerEvent>({ registry, subject: customersSubject, schema: customerEvent, autoRegister: true });
+    const encoder = await AvroEncoder.create<CustomerEvent>({
+      registry,
+      subject: customersSubject,
+      schema: customerEvent,
+      autoRegister: true,
+    });
     const outage: unknown = await down.decode(encoder.encode(sampleCustomerEvent(1))).catch((e: unknown) => e);
     expect(outage).not.toBeInstanceOf(DecodeError);
     expect(outage).toBeInstanceOf(SchemaRegistryError);
@@ -247,7 +275,10 @@ describe('serde on the real Kafka broker and schema registry', () => {
     events.push({ ...sampleCustomerEvent(50), customerid: 'Zoë-客户-🙂', event_time: -1, monthlycharges: 0.1 + 0.2 });
     const request = { topic: customersTopic, frames: events.map((e) => encoder.encode(e).toString('hex')) };
 
-    const output = await runPython(['scripts/interop/decode.py', '--registry-url', registryUrl], JSON.stringify(request));
+    const output = await runPython(
+      ['scripts/interop/decode.py', '--registry-url', registryUrl],
+      JSON.stringify(request),
+    );
     const { values } = JSON.parse(output) as { values: unknown[] };
     expect(values).toEqual(events);
     // a first run on a fresh machine may install uv and the training environment from PyPI
@@ -258,24 +289,16 @@ describe('serde on the real Kafka broker and schema registry', () => {
  * Runs a script with the training/ project's Python (confluent-kafka in its interop group) through
  * scripts/uv.sh, which installs the pinned uv when missing. Missing Python or uv fails the test.
  */
-function runPython(args: string[], stdin: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'bash',
-      ['scripts/uv.sh', 'run', '--frozen', '--project', 'training', '--all-groups', 'python', ...args],
-      { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`python ${args.join(' ')} exited with ${code}:\n${stderr.slice(-4_000)}`));
-    });
-    child.stdin.end(stdin);
-  });
+async function runPython(args: string[], stdin: string): Promise<string> {
+  const run = await runProcess(
+    'bash',
+    ['scripts/uv.sh', 'run', '--frozen', '--project', 'training', '--all-groups', 'python', ...args],
+    {
+      stdin,
+    },
+  );
+  if (run.code !== 0) throw new Error(`python ${args.join(' ')} exited with ${run.code}:\n${run.stderr.slice(-4_000)}`);
+  return run.stdout;
 }
 
 /** A loopback port nothing listens on (bound, then released). */
@@ -285,7 +308,10 @@ function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() => {
+        if (typeof address === 'object' && address !== null) resolve(address.port);
+        else reject(new Error('no port'));
+      });
     });
   });
 }

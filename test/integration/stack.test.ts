@@ -8,7 +8,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 const kafkaBrokers = inject('kafkaBrokers');
 const schemaRegistryUrl = inject('schemaRegistryUrl');
 const runId = randomUUID().slice(0, 8);
-const kafka = new Kafka({ clientId: `stack-test-${runId}`, brokers: kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+const kafka = new Kafka({
+  clientId: `stack-test-${runId}`,
+  brokers: kafkaBrokers.split(','),
+  logLevel: logLevel.NOTHING,
+});
 const admin = kafka.admin();
 
 /** Reads `topic` from the start until `count` records arrived, then `settleMs` longer to catch extras. */
@@ -19,14 +23,17 @@ async function readTopic(topic: string, count: number, readUncommitted: boolean,
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const giveUp = setTimeout(() => reject(new Error(`read ${values.length}/${count} records of ${topic}`)), 60_000);
+      const giveUp = setTimeout(() => {
+        reject(new Error(`read ${values.length}/${count} records of ${topic}`));
+      }, 60_000);
       void consumer.run({
-        eachMessage: async ({ message }: { message: KafkaMessage }) => {
+        eachMessage: ({ message }: { message: KafkaMessage }) => {
           values.push(message.value?.toString() ?? '');
           if (values.length === count) {
             clearTimeout(giveUp);
             setTimeout(resolve, settleMs);
           }
+          return Promise.resolve();
         },
       });
     });
@@ -70,7 +77,9 @@ describe('integration stack: Kafka broker', () => {
     await consumer.subscribe({ topic: source, fromBeginning: true });
     let transformed = 0;
     await new Promise<void>((resolve, reject) => {
-      const giveUp = setTimeout(() => reject(new Error(`transformed only ${transformed}/3 records`)), 60_000);
+      const giveUp = setTimeout(() => {
+        reject(new Error(`transformed only ${transformed}/3 records`));
+      }, 60_000);
       void consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {
@@ -139,7 +148,7 @@ describe('integration stack: schema registry (Confluent API)', () => {
 
     const first = await call('POST', `/subjects/${subject}/versions`, record([{ name: 'id', type: 'string' }]));
     expect(first.status).toBe(200);
-    expect(first.json).toEqual({ id: expect.any(Number) });
+    expect(first.json).toEqual({ id: expect.any(Number) as unknown });
 
     const config = await call('PUT', `/config/${subject}`, JSON.stringify({ compatibility: 'BACKWARD' }));
     expect(config.status).toBe(200);

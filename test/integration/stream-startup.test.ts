@@ -1,23 +1,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useProcessCleanup } from '../support/hooks.js';
-import { connectedAdmin, createTopics, deleteTopics, testKafka } from '../support/kafka.js';
-import { allTopics, topicEnv, uniqueNames, type StreamNames } from '../support/names.js';
-import { runCli, startWorker } from '../support/processes.js';
+import { describe, expect } from 'vitest';
+import { must } from '../support/must.js';
 import { stackEndpoints } from '../support/stack.js';
-
-let kafka: Kafka;
-let admin: Admin;
-const created: StreamNames[] = [];
+import { test } from '../support/stream-fixture.js';
 
 /**
  * A pass-through proxy in front of the schema registry that holds every request until
  * `release()`: the worker then sits in start-up (before joining its group) for as long as
  * the test wants to look at it.
  */
-async function gatedRegistryProxy(): Promise<{ url: string; release: () => void; held: () => number; close: () => Promise<void> }> {
+async function gatedRegistryProxy(): Promise<{
+  url: string;
+  release: () => void;
+  held: () => number;
+  close: () => Promise<void>;
+}> {
   const target = stackEndpoints().registryUrl;
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => {
@@ -35,10 +33,15 @@ async function gatedRegistryProxy(): Promise<{ url: string; release: () => void;
           const body = Buffer.concat(chunks);
           const upstream = await fetch(`${new URL(target).origin}${req.url ?? ''}`, {
             method: req.method ?? 'GET',
-            headers: { 'content-type': req.headers['content-type'] ?? 'application/json', accept: req.headers.accept ?? '*/*' },
+            headers: {
+              'content-type': req.headers['content-type'] ?? 'application/json',
+              accept: req.headers.accept ?? '*/*',
+            },
             ...(body.length > 0 ? { body } : {}),
           });
-          res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+          res.writeHead(upstream.status, {
+            'content-type': upstream.headers.get('content-type') ?? 'application/json',
+          });
           res.end(Buffer.from(await upstream.arrayBuffer()));
         } catch (err) {
           res.writeHead(502).end(`registry proxy: ${(err as Error).message} (${String((err as Error).cause)})`);
@@ -51,40 +54,35 @@ async function gatedRegistryProxy(): Promise<{ url: string; release: () => void;
   const path = new URL(target).pathname.replace(/\/+$/, '');
   return {
     url: `http://127.0.0.1:${port}${path}`,
-    release: () => release(),
+    release: () => {
+      release();
+    },
     held: () => held,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }
 
 describe('stream start-up', () => {
-  useProcessCleanup();
-
-  beforeAll(async () => {
-    kafka = testKafka('test-stream-startup');
-    admin = await connectedAdmin(kafka);
-  });
-
-  afterAll(async () => {
-    for (const names of created) await deleteTopics(admin, allTopics(names));
-    await admin.disconnect();
-  });
-
-  it('with TOPICS_CREATE=false, refuses to start and names the missing topics', async () => {
-    const names = uniqueNames('startup-missing');
-    created.push(names);
-    await createTopics(admin, [names.customers], 3); // one exists, three do not
-    const { status, output } = await runCli(
-      `${names.suffix}-run`,
-      ['run'],
-      { ...topicEnv(names), TOPICS_CREATE: 'false', PORT: '0', HOST: '127.0.0.1' },
-      60_000,
-    );
+  test('with TOPICS_CREATE=false, refuses to start and names the missing topics', async ({ stream }) => {
+    const { names, admin } = stream;
+    await stream.createTopics({ topics: [names.customers] }); // one exists, three do not
+    const { status, output } = await stream.runCli(['run'], {
+      name: 'run',
+      env: { TOPICS_CREATE: 'false', PORT: '0', HOST: '127.0.0.1' },
+      timeoutMs: 60_000,
+    });
     expect(status.code, output).not.toBe(0);
     expect(status.signal).toBeNull();
     const missingLine = /topics missing: ([^;\n"]+)/.exec(output);
     expect(missingLine, `no "topics missing" message in:\n${output}`).not.toBeNull();
-    const listed = missingLine![1]!.split(',').map((t) => t.trim());
+    const listed = must(missingLine?.[1], 'the topics of the "topics missing" message')
+      .split(',')
+      .map((t) => t.trim());
     expect(listed.sort()).toEqual([names.predictions, names.deadLetter, names.replay].sort());
     expect(output).toContain('TOPICS_CREATE');
     // nothing was created behind our back
@@ -92,13 +90,11 @@ describe('stream start-up', () => {
     expect([names.predictions, names.deadLetter, names.replay].filter((t) => existing.has(t))).toEqual([]);
   });
 
-  it('/readyz is 503 with reasons until the consumer has joined, then 200', async () => {
-    const names = uniqueNames('startup-ready');
-    created.push(names);
-    await createTopics(admin, allTopics(names), 3);
+  test('/readyz is 503 with reasons until the consumer has joined, then 200', async ({ stream }) => {
+    await stream.createTopics();
     const proxy = await gatedRegistryProxy();
     try {
-      const worker = startWorker({ label: `${names.suffix}-worker`, env: { ...topicEnv(names), SCHEMA_REGISTRY_URL: proxy.url } });
+      const worker = stream.startWorker({ env: { SCHEMA_REGISTRY_URL: proxy.url } });
       await worker.address();
       // Wait until the worker is blocked in start-up on the registry.
       const deadline = Date.now() + 30_000;

@@ -52,14 +52,16 @@ function stackFromEnvironment(): Stack | undefined {
         `got KAFKA_BROKERS=${kafkaBrokers ?? '<unset>'} SCHEMA_REGISTRY_URL=${schemaRegistryUrl ?? '<unset>'}`,
     );
   }
-  return { source: 'environment', kafkaBrokers, schemaRegistryUrl, stop: async () => undefined };
+  return { source: 'environment', kafkaBrokers, schemaRegistryUrl, stop: () => Promise.resolve() };
 }
 
 async function dockerEngineAnswers(): Promise<boolean> {
   const { getContainerRuntimeClient } = await import('testcontainers');
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), DOCKER_PROBE_TIMEOUT_MS);
+    timer = setTimeout(() => {
+      resolve(false);
+    }, DOCKER_PROBE_TIMEOUT_MS);
   });
   try {
     return await Promise.race([getContainerRuntimeClient().then(() => true), timeout]);
@@ -76,9 +78,10 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
-      );
+      server.close(() => {
+        if (typeof address === 'object' && address !== null) resolve(address.port);
+        else reject(new Error('no port'));
+      });
     });
   });
 }
@@ -175,7 +178,7 @@ async function startLocalStack(): Promise<Stack> {
     source: wasRunning ? 'local stack (already running; left running)' : 'local stack (started; stopped at teardown)',
     kafkaBrokers: env.KAFKA_BROKERS ?? '',
     schemaRegistryUrl: env.SCHEMA_REGISTRY_URL ?? '',
-    stop: wasRunning ? async () => undefined : () => runStackScript('down.sh'),
+    stop: wasRunning ? () => Promise.resolve() : () => runStackScript('down.sh'),
   };
 }
 

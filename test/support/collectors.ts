@@ -1,5 +1,5 @@
 import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import type { ChurnPrediction } from '../../src/serde/index.js';
+import type { ChurnPrediction } from '../../src/serde/avro-records.js';
 import { predictionDecoder } from './events.js';
 import { waitForNoLag } from './kafka.js';
 import { waitUntil } from './wait.js';
@@ -138,7 +138,9 @@ export class PredictionCollector {
   audit(expected: ReadonlySet<string>, filter?: (p: ChurnPrediction) => boolean): PredictionAudit {
     const seen = this.byEventId(filter);
     const missing = [...expected].filter((id) => !seen.has(id));
-    const duplicated = [...seen].filter(([, list]) => list.length > 1).map(([id, list]) => ({ id, count: list.length }));
+    const duplicated = [...seen]
+      .filter(([, list]) => list.length > 1)
+      .map(([id, list]) => ({ id, count: list.length }));
     const unexpected = [...seen.keys()].filter((id) => !expected.has(id));
     return {
       expected: expected.size,
@@ -151,12 +153,19 @@ export class PredictionCollector {
     };
   }
 
-  async waitForAll(expected: ReadonlySet<string>, timeoutMs: number, filter?: (p: ChurnPrediction) => boolean): Promise<void> {
-    await waitUntil(() => this.byEventId(filter).size >= expected.size && this.audit(expected, filter).missing.length === 0, {
-      timeoutMs,
-      intervalMs: 500,
-      describe: () => describeAudit(this.audit(expected, filter)),
-    });
+  async waitForAll(
+    expected: ReadonlySet<string>,
+    timeoutMs: number,
+    filter?: (p: ChurnPrediction) => boolean,
+  ): Promise<void> {
+    await waitUntil(
+      () => this.byEventId(filter).size >= expected.size && this.audit(expected, filter).missing.length === 0,
+      {
+        timeoutMs,
+        intervalMs: 500,
+        describe: () => describeAudit(this.audit(expected, filter)),
+      },
+    );
   }
 
   drain(admin: Admin, timeoutMs?: number): Promise<void> {

@@ -2,16 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Message } from 'kafkajs';
 import { loadTelcoCustomers, type TelcoCustomer } from '../../src/demo/telco-events.js';
-import {
-  AvroDecoder,
-  AvroEncoder,
-  CachedSchemaRegistryClient,
-  HttpSchemaRegistryClient,
-  churnPredictionSchema,
-  customerEventSchema,
-  type ChurnPrediction,
-  type CustomerEvent,
-} from '../../src/serde/index.js';
+import { AvroDecoder } from '../../src/serde/avro-decoder.js';
+import { AvroEncoder } from '../../src/serde/avro-encoder.js';
+import type { ChurnPrediction, CustomerEvent } from '../../src/serde/avro-records.js';
+import { CachedSchemaRegistryClient } from '../../src/serde/cached-schema-registry.js';
+import { HttpSchemaRegistryClient } from '../../src/serde/http-schema-registry.js';
+import { churnPredictionSchema, customerEventSchema } from '../../src/serde/schema-files.js';
 import { PARITY_FILE } from './paths.js';
 import { stackEndpoints } from './stack.js';
 

@@ -3,10 +3,10 @@ import { stackEndpoints } from './stack.js';
 import { waitUntil } from './wait.js';
 
 /** A kafkajs client for the test side (producing events, reading results); quiet logs. */
-export function testKafka(clientId: string): Kafka {
+export function testKafka(clientId: string, brokers: readonly string[] = stackEndpoints().brokers): Kafka {
   return new Kafka({
     clientId,
-    brokers: stackEndpoints().brokers,
+    brokers: [...brokers],
     logLevel: logLevel.NOTHING,
     connectionTimeout: 5_000,
     requestTimeout: 30_000,
@@ -49,7 +49,12 @@ export async function eventProducer(kafka: Kafka): Promise<Producer> {
 }
 
 /** Sends the messages in chunks (acks=all); returns how many were sent. */
-export async function sendAll(producer: Producer, topic: string, messages: readonly Message[], chunk = 500): Promise<number> {
+export async function sendAll(
+  producer: Producer,
+  topic: string,
+  messages: readonly Message[],
+  chunk = 500,
+): Promise<number> {
   for (let i = 0; i < messages.length; i += chunk) {
     await producer.send({ topic, messages: messages.slice(i, i + chunk), acks: -1 });
   }
@@ -89,8 +94,22 @@ export function describeLag(lag: GroupLag): string {
 export async function waitForNoLag(admin: Admin, groupId: string, topic: string, timeoutMs: number): Promise<void> {
   await waitUntil(async () => (await groupLag(admin, groupId, topic)).total === 0, {
     timeoutMs,
-    describe: async () => `group ${groupId} lag on ${topic} not 0: ${describeLag(await groupLag(admin, groupId, topic))}`,
+    describe: async () =>
+      `group ${groupId} lag on ${topic} not 0: ${describeLag(await groupLag(admin, groupId, topic))}`,
   });
+}
+
+/** The partition kafkajs' default partitioner gives a message on a topic of `count` partitions. */
+function keyPartitioner(topic: string, count: number): (message: Message) => number {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  }));
+  return (message) => partitioner({ topic, partitionMetadata, message });
 }
 
 /** A producer sending at a bounded rate in the background, so workers can be disturbed mid-stream. */
@@ -99,19 +118,39 @@ export interface PacedSend {
   sent(): number;
 }
 
+/**
+ * With `partitions` set, each request carries the records of one partition only (placed by key, as
+ * kafkajs' default partitioner does). A kafkajs send to several leaders retries a failed request while
+ * the others may still be in flight; when a leader dies that breaks the idempotent sequence
+ * (OUT_OF_ORDER_SEQUENCE_NUMBER) or re-sends records, so tests that kill brokers send this way.
+ */
 export function sendPaced(
   producer: Producer,
   topic: string,
   messages: readonly Message[],
-  options: { perSecond: number; chunk?: number },
+  options: { perSecond: number; chunk?: number; partitions?: number },
 ): PacedSend {
   const chunk = options.chunk ?? 250;
+  const partitionOf = options.partitions === undefined ? undefined : keyPartitioner(topic, options.partitions);
   let sent = 0;
   const done = (async () => {
     const started = Date.now();
     for (let i = 0; i < messages.length; i += chunk) {
       const part = messages.slice(i, i + chunk);
-      await producer.send({ topic, messages: part, acks: -1 });
+      if (partitionOf === undefined) {
+        await producer.send({ topic, messages: part, acks: -1 });
+      } else {
+        const byPartition = new Map<number, Message[]>();
+        for (const m of part) {
+          const partition = partitionOf(m);
+          const list = byPartition.get(partition);
+          if (list === undefined) byPartition.set(partition, [m]);
+          else list.push(m);
+        }
+        for (const [partition, records] of byPartition) {
+          await producer.send({ topic, messages: records.map((m) => ({ ...m, partition })), acks: -1 });
+        }
+      }
       sent += part.length;
       const due = started + (sent / options.perSecond) * 1000;
       const wait = due - Date.now();

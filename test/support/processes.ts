@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { must } from './must.js';
 import { REPO_ROOT, TEST_LOG_DIR } from './paths.js';
 import { stackEndpoints } from './stack.js';
 
@@ -15,10 +16,34 @@ export interface ExitStatus {
  * and never inherit from the shell that runs vitest; connection credentials are inherited.
  */
 const NOT_INHERITED = [
-  'CHURN_CONFIG', 'CONSUMER_GROUP', 'HOST', 'KAFKA_BROKERS', 'KAFKA_CLIENT_ID', 'LOG_LEVEL', 'MAX_RECORD_BYTES',
-  'MODEL_DIR', 'PORT', 'SCHEMA_REGISTRY_URL', 'SESSION_TIMEOUT_MS', 'SHUTDOWN_DEADLINE_MS', 'STRICT_CATEGORIES',
-  'STUCK_AFTER_MS', 'TOPICS_CREATE', 'TOPIC_CUSTOMERS', 'TOPIC_DLQ', 'TOPIC_PARTITIONS', 'TOPIC_PREDICTIONS',
-  'TOPIC_REPLAY', 'TRANSACTION_MAX_MS', 'TRANSACTION_MAX_RECORDS', 'NODE_OPTIONS',
+  'CHURN_CONFIG',
+  'CONSUMER_GROUP',
+  'HOST',
+  'KAFKA_BROKERS',
+  'KAFKA_CLIENT_ID',
+  'LOG_LEVEL',
+  'MAX_RECORD_BYTES',
+  'MODEL_DIR',
+  'PORT',
+  'SCHEMA_REGISTRY_URL',
+  'SESSION_TIMEOUT_MS',
+  'SHUTDOWN_DEADLINE_MS',
+  'STRICT_CATEGORIES',
+  'STUCK_AFTER_MS',
+  'TOPICS_CREATE',
+  'TOPIC_CUSTOMERS',
+  'TOPIC_DLQ',
+  'TOPIC_PARTITIONS',
+  'TOPIC_PREDICTIONS',
+  'TOPIC_REPLICATION_FACTOR',
+  'TOPIC_MIN_INSYNC_REPLICAS',
+  'TOPIC_REPLAY',
+  'TRANSACTION_MAX_BYTES',
+  'TRANSACTION_MAX_MS',
+  'TRANSACTION_MAX_RECORDS',
+  'NODE_OPTIONS',
+  'LOG_FORMAT',
+  'STARTUP_TIMEOUT_MS',
 ];
 
 const alive = new Set<ManagedProcess>();
@@ -104,7 +129,7 @@ export class ManagedProcess {
     if (outcome === timedOut) {
       throw new Error(`${this.label} (pid ${this.pid}) still running after ${timeoutMs} ms; log tail:\n${this.tail()}`);
     }
-    return outcome as ExitStatus;
+    return outcome;
   }
 
   /** SIGKILL and wait: the process gets no chance to clean up (a crash). */
@@ -124,10 +149,11 @@ export class WorkerProcess extends ManagedProcess {
     while (this.baseUrl === undefined) {
       const match = /side-port listening on (http:\/\/[^\s"]+)/.exec(this.log());
       if (match) {
-        this.baseUrl = match[1]!;
+        this.baseUrl = must(match[1], 'the URL of the side-port log line');
         break;
       }
-      if (!this.running) throw new Error(`${this.label} exited (${describeExit(this.status)}) before listening:\n${this.tail()}`);
+      if (!this.running)
+        throw new Error(`${this.label} exited (${describeExit(this.status)}) before listening:\n${this.tail()}`);
       if (Date.now() > deadline) throw new Error(`${this.label}: no side-port after ${timeoutMs} ms:\n${this.tail()}`);
       await sleep(100);
     }
@@ -155,7 +181,8 @@ export class WorkerProcess extends ManagedProcess {
     await this.address(timeoutMs);
     let last = 'no answer';
     while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`${this.label} exited (${describeExit(this.status)}) before ready:\n${this.tail()}`);
+      if (!this.running)
+        throw new Error(`${this.label} exited (${describeExit(this.status)}) before ready:\n${this.tail()}`);
       try {
         const { status, body } = await this.get('/readyz');
         if (status === 200) return;
@@ -188,13 +215,19 @@ export function startWorker(options: WorkerOptions): WorkerProcess {
   return new WorkerProcess(options.label, ['run'], { ...WORKER_TEST_ENV, ...options.env });
 }
 
+/** How a one-shot command ended and what it printed (stdout and stderr together). */
+export interface ProcessRun {
+  status: ExitStatus;
+  output: string;
+}
+
 /** Runs a one-shot CLI command (e.g. `replay`) to its end. */
 export async function runCli(
   label: string,
   args: readonly string[],
   env: Readonly<Record<string, string>>,
   timeoutMs: number,
-): Promise<{ status: ExitStatus; output: string }> {
+): Promise<ProcessRun> {
   const process = new ManagedProcess(label, args, { LOG_LEVEL: 'info', ...env });
   try {
     const status = await process.waitForExit(timeoutMs);
@@ -209,12 +242,21 @@ export function describeExit(status: ExitStatus | undefined): string {
   return status.signal !== null ? `signal ${status.signal}` : `code ${status.code}`;
 }
 
-/**
- * Ends every process the tests started that is still running (SIGKILL) and returns what ran
- * since the last call, so an afterEach can print their log tails when the test failed.
- */
+/** Ends every process the tests started that is still running (SIGKILL); returns what ran since the last call. */
 export async function killAllProcesses(): Promise<ManagedProcess[]> {
   const started = startedSinceMark.splice(0);
   await Promise.all([...alive].map((p) => p.kill()));
   return started;
+}
+
+/**
+ * The end of a test: SIGKILL whatever churn-scorer processes are still running and, when the test
+ * failed, print the tail of the log of each process it started (the full logs stay in .stack/test-logs/).
+ */
+export async function endTestProcesses(failed: boolean): Promise<void> {
+  const started = await killAllProcesses();
+  if (!failed) return;
+  for (const p of started) {
+    process.stderr.write(`\n----- ${p.label} (pid ${p.pid}, log ${p.logFile}) -----\n${p.tail(60)}\n`);
+  }
 }

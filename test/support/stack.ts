@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { must } from './must.js';
 import { REPO_ROOT } from './paths.js';
+import { runProcess } from './run-process.js';
 
 /** Where the broker and the schema registry of this test run are. */
 export interface StackEndpoints {
@@ -18,7 +20,13 @@ const LOCAL_STACK_ENV = join(REPO_ROOT, '.stack', 'env');
 export function stackEndpoints(): StackEndpoints {
   const brokers = pick('kafkaBrokers', 'KAFKA_BROKERS');
   const registryUrl = pick('schemaRegistryUrl', 'SCHEMA_REGISTRY_URL');
-  return { brokers: brokers.split(',').map((b) => b.trim()).filter((b) => b !== ''), registryUrl };
+  return {
+    brokers: brokers
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b !== ''),
+    registryUrl,
+  };
 }
 
 /**
@@ -60,7 +68,30 @@ function readLocalStackEnv(): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const line of readFileSync(LOCAL_STACK_ENV, 'utf8').split('\n')) {
     const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (match) out[match[1]!] = match[2]!;
+    if (match) out[must(match[1], 'a variable name')] = must(match[2], 'a value');
   }
   return out;
+}
+
+export interface ScriptRun {
+  code: number | null;
+  /** stdout then stderr */
+  output: string;
+  ms: number;
+}
+
+/**
+ * Runs scripts/stack/<script> (the local stack's, or another's with STACK_DIR in `env`) to its exit,
+ * SIGKILLed after `timeoutMs`; never rejects for a failure, so the caller asserts on the code.
+ */
+export async function runStackScript(
+  script: string,
+  args: readonly string[],
+  options: { env?: Record<string, string>; timeoutMs: number },
+): Promise<ScriptRun> {
+  const run = await runProcess('bash', [join(REPO_ROOT, 'scripts/stack', script), ...args], {
+    env: { ...process.env, ...options.env },
+    timeoutMs: options.timeoutMs,
+  });
+  return { code: run.code, output: `${run.stdout}${run.stderr}`.trim(), ms: run.elapsedMs };
 }

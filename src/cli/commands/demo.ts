@@ -1,13 +1,15 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { defaultSchemaRegistry } from '../../app/schema-registry.js';
+import { startScorerApp, type ScorerApp } from '../../app/scorer-app.js';
 import { createKafka } from '../../kafka/client.js';
 import { summarize, type DemoSummary } from '../../demo/demo-summary.js';
 import { produceAndCollect, type DemoRunResult } from '../../demo/run-demo.js';
 import { loadTelcoCustomers } from '../../demo/telco-events.js';
 import { createStderrLogger } from '../../observability/logger.js';
+import { kafkajsClientSupplier } from '../../stream/kafkajs-client-supplier.js';
 import { createCountProgress, type CountProgress } from '../count-progress.js';
 import { localStackRunning, startLocalStack, stopLocalStack } from '../local-stack.js';
 import { configWithFlags } from '../options.js';
-import { startScorerService } from './run.js';
 
 interface DemoFlags {
   count?: number;
@@ -37,7 +39,11 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   let startedStack = false;
   if (process.env.KAFKA_BROKERS === undefined || process.env.KAFKA_BROKERS === '') {
     const alreadyUp = await localStackRunning();
-    say(alreadyUp ? 'demo: using the running local stack (.stack/env)' : 'demo: KAFKA_BROKERS is not set; starting the local Kafka + schema registry stack (first start downloads Kafka from Maven Central)');
+    say(
+      alreadyUp
+        ? 'demo: using the running local stack (.stack/env)'
+        : 'demo: KAFKA_BROKERS is not set; starting the local Kafka + schema registry stack (first start downloads Kafka from Maven Central)',
+    );
     const env = await startLocalStack();
     startedStack = !alreadyUp;
     process.env.KAFKA_BROKERS = env.KAFKA_BROKERS;
@@ -47,20 +53,24 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   // Port 0: the demo must not collide with a `run` or `serve` already on the default port.
   const config = configWithFlags({ http: { port: 0, host: '127.0.0.1' } });
   // The worker's own logs are noise next to the progress lines; errors still show.
-  const logger = createStderrLogger({ name: config.service.name, level: 'error' });
+  const logger = createStderrLogger({ name: config.service.name, level: 'error', format: config.log.format });
   const customers = loadTelcoCustomers().slice(0, flags.count);
 
-  let service: Awaited<ReturnType<typeof startScorerService>> | undefined;
+  const registry = defaultSchemaRegistry(config.registry);
+  let service: ScorerApp | undefined;
   try {
-    say(`demo: starting the worker (brokers ${config.kafka.brokers.join(',')}, registry ${config.registry.url})`);
-    service = await startScorerService(config, logger);
-    say(`demo: worker up, side-port ${service.address}; producing ${customers.length} customers to '${config.topics.customers}'`);
+    say(`demo: starting the worker (brokers ${config.kafka.brokers.join(',')}, registry ${registry.url})`);
+    service = await startScorerApp({ config, clients: kafkajsClientSupplier(config.kafka, logger), registry, logger });
+    say(
+      `demo: worker up, side-port ${service.address}; producing ${customers.length} customers to '${config.topics.customers}'`,
+    );
     const kafka = createKafka(config.kafka, logger);
     let producedBar: CountProgress | undefined = createCountProgress('produced ', customers.length);
     let receivedBar: CountProgress | undefined;
     const result = await produceAndCollect({
       kafka,
-      config,
+      registry: registry.client,
+      topics: config.topics,
       customers,
       timeoutMs: flags.timeout * 1000,
       logger,

@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { createKafka } from '../../kafka/client.js';
+import { awaitKafka } from '../../kafka/startup-connect.js';
 import { createStderrLogger } from '../../observability/logger.js';
-import { copyToReplay } from '../../stream/replay-copy.js';
-import { parseReplayBound, ReplayRangeError, totalRecords } from '../../stream/replay-range.js';
+import { copyToReplay } from '../../replay/replay-copy.js';
+import { parseReplayBound, totalRecords } from '../../replay/replay-range.js';
 import { createCountProgress } from '../count-progress.js';
-import { CliError } from '../fatal-error.js';
 import { configWithFlags } from '../options.js';
 
 interface ReplayFlags {
@@ -18,22 +18,23 @@ export function replayCommand(): Command {
     .description(
       'Copy a bounded range of the customers topic into the replay topic; the running worker rescores it (replay=true)',
     )
-    .requiredOption('--from <time|offset>', 'start: ISO 8601 time (first record at or after it) or an offset in every partition')
+    .requiredOption(
+      '--from <time|offset>',
+      'start: ISO 8601 time (first record at or after it) or an offset in every partition',
+    )
     .option('--to <time|offset>', 'end (exclusive): ISO 8601 time or offset; default: the end of the topic now')
     .option('--customer <id...>', 'only these customer ids (record keys); repeatable', [])
     .action(async (flags: ReplayFlags) => {
       const config = configWithFlags({});
-      const logger = createStderrLogger({ name: config.service.name, level: config.log.level === 'info' ? 'warn' : config.log.level });
-      let from;
-      let to;
-      try {
-        from = parseReplayBound(flags.from, '--from');
-        to = flags.to === undefined ? undefined : parseReplayBound(flags.to, '--to');
-      } catch (err) {
-        if (err instanceof ReplayRangeError) throw new CliError(err.message);
-        throw err;
-      }
+      const logger = createStderrLogger({
+        name: config.service.name,
+        level: config.log.level === 'info' ? 'warn' : config.log.level,
+        format: config.log.format,
+      });
+      const from = parseReplayBound(flags.from, '--from');
+      const to = flags.to === undefined ? undefined : parseReplayBound(flags.to, '--to');
       const kafka = createKafka(config.kafka, logger);
+      await awaitKafka(config.kafka, logger, config.service.startupTimeoutMs);
       const admin = kafka.admin();
       await admin.connect();
       let progress: ReturnType<typeof createCountProgress> | undefined;
@@ -41,7 +42,13 @@ export function replayCommand(): Command {
         const summary = await copyToReplay(
           kafka,
           admin,
-          { sourceTopic: config.topics.customers, replayTopic: config.topics.replay, from, to, customers: flags.customer },
+          {
+            sourceTopic: config.topics.customers,
+            replayTopic: config.topics.replay,
+            from,
+            to,
+            customers: flags.customer,
+          },
           {
             logger,
             onProgress: (p) => {

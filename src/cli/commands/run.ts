@@ -1,35 +1,39 @@
 import { setFlagsFromString } from 'node:v8';
 import { Command } from 'commander';
-import type { Config } from '../../config/index.js';
-import { buildHttpServer } from '../../http/server.js';
-import type { ProbeResult } from '../../http/probes.js';
-import { loadModel } from '../../model/index.js';
-import { createLogger, type Logger } from '../../observability/logger.js';
-import { createMetricsRegistry } from '../../observability/metrics-registry.js';
-import { startWorker, type RunningWorker } from '../../stream/worker.js';
-import { SCORER_VERSION } from '../../stream/scorer-version.js';
+import { defaultSchemaRegistry } from '../../app/schema-registry.js';
+import { startScorerApp, type ScorerApp, type ScorerAppOptions } from '../../app/scorer-app.js';
+import { createLogger } from '../../observability/logger.js';
+import { kafkajsClientSupplier } from '../../stream/kafkajs-client-supplier.js';
 import { listenConfig, withListenOptions, type ListenFlags } from '../options.js';
 import { onShutdownSignals } from '../shutdown-signals.js';
 
 export function runCommand(): Command {
   return withListenOptions(
-    new Command('run').description('Run the stream worker (customers -> predictions, exactly-once) with the HTTP side-port'),
+    new Command('run').description(
+      'Run the stream worker (customers -> predictions, exactly-once) with the HTTP side-port',
+    ),
   ).action(async (flags: ListenFlags) => {
     tuneWorkerHeap();
     const config = listenConfig(flags);
-    await runWorker(config, createLogger({ name: config.service.name, level: config.log.level }));
+    const logger = createLogger({ name: config.service.name, level: config.log.level, format: config.log.format });
+    await runScorerService({
+      config,
+      clients: kafkajsClientSupplier(config.kafka, logger),
+      registry: defaultSchemaRegistry(config.registry),
+      logger,
     });
+  });
 }
 
 /**
  * V8 heap sizing for the worker, set from here so `bin/churn-scorer run` needs no node flags.
  * Under the stream's allocation rate V8 lets the old generation grow to up to 4x its live size
  * before a full GC; the records promoted there are dead after one transaction, so that headroom is
- * RSS that buys no throughput (draining a backlog: ~215-225 MB with V8's default, ~165-175 MB with
- * this, at the same events/s; BENCHMARKS.md, "Worker memory"). V8 reads the flag at each full GC,
+ * RSS that buys no throughput (see BENCHMARKS.md, "5. Worker memory"). V8 reads the flag at each full GC,
  * so setting it after start-up takes effect. The young generation's cap (`--max-semi-space-size=8`)
  * is read only when the heap is created, so the launcher (bin/churn-scorer) sets it; keeping the
- * young generation at 1 MiB semi-spaces (`--semi-space-growth-factor=1`) cost ~20% events/s, so it is not done.
+ * young generation at 1 MiB semi-spaces (`--semi-space-growth-factor=1`) cost throughput, so it is not
+ * done (same section).
  * A flag the operator already set (node flags or NODE_OPTIONS) is left alone.
  */
 const WORKER_HEAP_FLAGS: ReadonlyArray<{ name: string; value: string; overriddenBy: RegExp }> = [
@@ -44,62 +48,15 @@ function tuneWorkerHeap(): void {
   }
 }
 
-export interface ScorerService {
-  /** where the side-port listens, e.g. http://127.0.0.1:8080 */
-  address: string;
-  /** resolves when a consumer fails for good */
-  fatal: Promise<Error>;
-  /** graceful stop: worker first (finishes the open transactions, leaves the group), then the side-port */
-  stop(): Promise<void>;
-}
-
 /**
- * Starts the side-port first (so the orchestrator sees /livez and a 503 /readyz with reasons
- * during start-up), then the stream worker. Used by `run` and by `demo`.
+ * `run`: the service until SIGTERM/SIGINT, which stop it within stream.shutdownDeadlineMs, or until the worker fails
+ * for good (exit 1). bench/clients runs the same over another Kafka client.
  */
-export async function startScorerService(config: Config, logger: Logger): Promise<ScorerService> {
-  const model = await loadModel(config.model.dir);
-  logger.info({ model: { name: model.meta.name, version: model.meta.version, dir: config.model.dir } }, 'model loaded');
-  const metrics = createMetricsRegistry();
-
-  let worker: RunningWorker | undefined;
-  let draining = false;
-  const readiness = (): ProbeResult => {
-    if (draining) return { ok: false, reasons: ['shutting down'] };
-    if (worker === undefined) return { ok: false, reasons: ['stream worker starting: topics, schemas, group join'] };
-    return worker.readiness();
-  };
-  const liveness = (): ProbeResult => (worker === undefined ? { ok: true, reasons: [] } : worker.liveness());
-  const app = await buildHttpServer({ config, model, logger, metrics, readiness, liveness });
-  const address = await app.listen({ port: config.http.port, host: config.http.host });
-  logger.info({ address }, `side-port listening on ${address}`);
-
-  try {
-    worker = await startWorker({ config, model, logger, metrics, scorerVersion: SCORER_VERSION });
-  } catch (err) {
-    await app.close().catch(() => undefined);
-    throw err;
-  }
-  const running = worker;
-  let stopping: Promise<void> | undefined;
-  return {
-    address,
-    fatal: running.fatal,
-    stop: () => {
-      stopping ??= (async () => {
-        draining = true;
-        await running.stop();
-        await app.close().catch((err: unknown) => logger.warn({ err }, 'error while closing the side-port'));
-      })();
-      return stopping;
-    },
-  };
-}
-
-/** `run`: the service until SIGTERM/SIGINT, which stop it within stream.shutdownDeadlineMs. */
-export async function runWorker(config: Config, logger: Logger): Promise<void> {
-  let service: ScorerService | undefined;
-  let stopRequested: string | undefined;
+export async function runScorerService(options: ScorerAppOptions): Promise<void> {
+  const { config, logger } = options;
+  // Set once started. A signal during start-up finds no service and exits at once: a transaction a consumer
+  // may have opened is aborted by the broker or fenced by the partition's next owner, so nothing is lost.
+  let service: ScorerApp | undefined = undefined;
   const shutdown = async (reason: string, exitCode: number) => {
     logger.info({ reason, deadlineMs: config.stream.shutdownDeadlineMs }, 'shutting down');
     const deadline = setTimeout(() => {
@@ -116,13 +73,8 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
     // during the shutdown, which would keep the process alive after everything stopped.
     process.exit(exitCode);
   };
-  onShutdownSignals(async (signal) => {
-    stopRequested = signal;
-    await shutdown(signal, 0);
-  });
-  service = await startScorerService(config, logger);
-  // A signal that arrived during start-up found no service to stop: stop it now.
-  if (stopRequested !== undefined) await shutdown(stopRequested, 0);
+  onShutdownSignals((signal) => shutdown(signal, 0));
+  service = await startScorerApp(options);
   void service.fatal.then(async (err) => {
     logger.fatal({ err }, 'stream worker failed for good');
     await shutdown('fatal consumer error', 1);

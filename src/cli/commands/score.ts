@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { isatty } from 'node:tty';
 import { createValidationRules } from '../../contract/customer.js';
 import { loadModel } from '../../model/index.js';
 import { EXIT_OK, EXIT_SOME_LINES_BAD } from '../exit-codes.js';
@@ -38,7 +39,10 @@ export function scoreCommand(): Command {
 async function runScore(flags: ScoreFlags): Promise<number> {
   const config = configWithFlags({ model: modelOverrides(flags, flags.strict) });
   const model = await loadModel(config.model.dir);
-  const rules = createValidationRules({ categories: model.meta.categories, strictCategories: config.model.strictCategories });
+  const rules = createValidationRules({
+    categories: model.meta.categories,
+    strictCategories: config.model.strictCategories,
+  });
 
   const fromFile = flags.input !== undefined && flags.input !== '-';
   const totalBytes = fromFile ? await inputSize(flags.input as string) : undefined;
@@ -46,7 +50,7 @@ async function runScore(flags: ScoreFlags): Promise<number> {
   const toFile = flags.output !== undefined && flags.output !== '-';
   const output: Writable = toFile ? await openOutput(flags.output as string) : process.stdout;
   const writer = new LineWriter(output);
-  const progress = createProgress({ totalBytes, stderrIsTTY: process.stderr.isTTY === true });
+  const progress = createProgress({ totalBytes, stderrIsTTY: isatty(2) });
 
   let lineNumber = 0;
   let bad = 0;
@@ -72,13 +76,15 @@ async function runScore(flags: ScoreFlags): Promise<number> {
     progress.stop();
   }
   await writer.end(toFile);
-  const writeError = writer.error as NodeJS.ErrnoException | undefined;
+  const writeError = writer.error;
   // A reader that stops early (`| head`) is not a failure of ours; any other write error is.
   if (writeError !== undefined && writeError.code !== 'EPIPE') {
     throw new CliError(`cannot write ${toFile ? flags.output : 'stdout'}: ${writeError.message}`);
   }
   if (bad > 0) {
-    process.stderr.write(`churn-scorer score: ${lineNumber - bad} of ${lineNumber} lines scored; ${bad} bad (error objects in the output)\n`);
+    process.stderr.write(
+      `churn-scorer score: ${lineNumber - bad} of ${lineNumber} lines scored; ${bad} bad (error objects in the output)\n`,
+    );
     return EXIT_SOME_LINES_BAD;
   }
   return EXIT_OK;
@@ -91,7 +97,9 @@ async function inputSize(path: string): Promise<number> {
     return info.size;
   } catch (err) {
     if (err instanceof CliError) throw err;
-    throw new CliError(`cannot read --input ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new CliError(
+      `cannot read --input ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
 }
 

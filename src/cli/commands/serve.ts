@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { loadModel } from '../../model/index.js';
 import { buildHttpServer } from '../../http/server.js';
-import type { ProbeResult } from '../../http/probes.js';
+import { listenSidePort } from '../../http/listen.js';
+import type { ProbeResult } from '../../observability/health.js';
 import { createLogger } from '../../observability/logger.js';
 import { createMetricsRegistry } from '../../observability/metrics-registry.js';
 import { listenConfig, withListenOptions, type ListenFlags } from '../options.js';
@@ -20,17 +21,24 @@ export function serveCommand(): Command {
 
 async function runServe(flags: ListenFlags): Promise<void> {
   const config = listenConfig(flags);
-  const logger = createLogger({ name: config.service.name, level: config.log.level });
+  const logger = createLogger({ name: config.service.name, level: config.log.level, format: config.log.format });
   // Loaded before the server exists: a bad artifact stops start-up, and once listening the model is ready.
   const model = await loadModel(config.model.dir);
   logger.info({ model: { name: model.meta.name, version: model.meta.version, dir: config.model.dir } }, 'model loaded');
 
   let draining = false;
-  const notDraining = (): ProbeResult => (draining ? { ok: false, reasons: ['shutting down'] } : { ok: true, reasons: [] });
-  const app = await buildHttpServer({ config, model, logger, metrics: createMetricsRegistry(), readiness: [notDraining] });
+  const notDraining = (): ProbeResult =>
+    draining ? { ok: false, reasons: ['shutting down'] } : { ok: true, reasons: [] };
+  const app = await buildHttpServer({
+    config,
+    model,
+    logger,
+    metrics: createMetricsRegistry(),
+    readiness: [notDraining],
+  });
 
-  const address = await app.listen({ port: config.http.port, host: config.http.host });
-  logger.info({ address, docs: `${address}/docs` }, `listening on ${address}`);
+  const { address, host } = await listenSidePort(app, config.http, logger);
+  logger.info({ address, host, docs: `${address}/docs` }, `listening on ${address}`);
 
   onShutdownSignals(async (signal) => {
     draining = true;

@@ -9,16 +9,16 @@ const FLUSH_AT_CHARS = 64 * 1024;
  */
 export class LineWriter {
   private pending = '';
-  private failure: Error | undefined;
+  private failure: NodeJS.ErrnoException | undefined;
 
   constructor(private readonly out: Writable) {
-    out.on('error', (err: Error) => {
+    out.on('error', (err: NodeJS.ErrnoException) => {
       this.failure = err;
     });
   }
 
   /** The write error (e.g. EPIPE when the reader went away), if any. */
-  get error(): Error | undefined {
+  get error(): NodeJS.ErrnoException | undefined {
     return this.failure;
   }
 
@@ -31,7 +31,8 @@ export class LineWriter {
     if (this.pending === '' || this.failure !== undefined) return;
     const chunk = this.pending;
     this.pending = '';
-    if (!this.out.write(chunk)) await Promise.race([once(this.out, 'drain'), once(this.out, 'error')]).catch(() => undefined);
+    if (!this.out.write(chunk))
+      await Promise.race([once(this.out, 'drain'), once(this.out, 'error')]).catch(() => undefined);
   }
 
   /** Flushes and, for files, closes; stdout is left open (the process owns it). */

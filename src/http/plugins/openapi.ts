@@ -2,12 +2,15 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
+import { BEARER_SCHEME } from '../bearer-auth.js';
 
 export interface OpenApiOptions {
   title: string;
   /** Version of the API document; we use the package version. */
   version: string;
   modelVersion: string;
+  /** Document the bearer security scheme (the guarded operations list it; see bearer-auth.ts). */
+  bearerAuth: boolean;
 }
 
 /**
@@ -32,6 +35,20 @@ const openApiPlugin: FastifyPluginAsync<OpenApiOptions> = async (app, options) =
         { name: 'health', description: 'Probes' },
         { name: 'observability', description: 'Metrics' },
       ],
+      ...(options.bearerAuth
+        ? {
+            components: {
+              securitySchemes: {
+                [BEARER_SCHEME]: {
+                  type: 'http',
+                  scheme: 'bearer',
+                  description:
+                    'The token configured with HTTP_AUTH_TOKEN or HTTP_AUTH_TOKEN_FILE. The probes never need it.',
+                },
+              },
+            },
+          }
+        : {}),
     },
     // Shared schemas keep their $id as their components.schemas name ("Customer", "Prediction", ...).
     refResolver: {

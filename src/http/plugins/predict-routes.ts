@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ValidationRules } from '../../contract/customer.js';
 import type { ChurnModel } from '../../model/index.js';
-import type { OutcomeCounters } from '../../observability/prediction-metrics.js';
+import type { ChurnCounters } from '../../observability/prediction-metrics.js';
 import { BODY_FIELD, httpError, type FieldProblem, type HttpError } from '../error-body.js';
 import { predictCustomer } from '../../model/predict-customer.js';
 import { batchFieldErrors } from '../batch-field-errors.js';
@@ -11,12 +11,15 @@ export interface PredictRoutesOptions {
   model: ChurnModel;
   rules: ValidationRules;
   batchMax: number;
-  outcomes: OutcomeCounters;
+  churnCounters: ChurnCounters;
 }
 
 /** POST /predict and POST /predict/batch. The body is judged by the shared contract (predictCustomer). */
+// async with no await on purpose: fastify (avvio) turns only a rejected promise into a register() error;
+// a throw from a sync plugin (e.g. in an onRoute hook) would be uncaught.
+// eslint-disable-next-line @typescript-eslint/require-await -- see above
 export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (app, options) => {
-  const { model, rules, batchMax, outcomes } = options;
+  const { model, rules, batchMax, churnCounters } = options;
   const modelVersion = model.meta.version;
 
   app.post(
@@ -37,7 +40,7 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
         reply.code(400).send(failure.body);
         return;
       }
-      (result.churn ? outcomes.churn : outcomes.no_churn).inc();
+      (result.churn ? churnCounters.churn : churnCounters.no_churn).inc();
       reply.send({
         churn_probability: result.churn_probability,
         churn: result.churn,
@@ -66,7 +69,7 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
         reply.code(400).send(customers.body);
         return;
       }
-      const predictions: BatchItem[] = new Array(customers.length);
+      const predictions = new Array<BatchItem>(customers.length);
       let problems: FieldProblem[] | undefined;
       for (let i = 0; i < customers.length; i++) {
         const result = predictCustomer(customers[i], rules, model);
@@ -74,17 +77,26 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
           (problems ??= []).push(...batchFieldErrors(i, result.errors));
           continue;
         }
-        predictions[i] = { churn_probability: result.churn_probability, churn: result.churn, warnings: [...result.warnings] };
+        predictions[i] = {
+          churn_probability: result.churn_probability,
+          churn: result.churn,
+          warnings: [...result.warnings],
+        };
       }
       if (problems !== undefined) {
-        const failure = httpError(400, 'invalid_customer', `${countCustomers(problems)} of ${customers.length} customers are invalid`, problems);
+        const failure = httpError(
+          400,
+          'invalid_customer',
+          `${countCustomers(problems)} of ${customers.length} customers are invalid`,
+          problems,
+        );
         reply.code(400).send(failure.body);
         return;
       }
       let churned = 0;
       for (const p of predictions) if (p.churn) churned++;
-      if (churned > 0) outcomes.churn.inc(churned);
-      if (predictions.length - churned > 0) outcomes.no_churn.inc(predictions.length - churned);
+      if (churned > 0) churnCounters.churn.inc(churned);
+      if (predictions.length - churned > 0) churnCounters.no_churn.inc(predictions.length - churned);
       reply.send({ model_version: modelVersion, predictions });
     },
   );
@@ -106,7 +118,7 @@ function batchCustomers(body: unknown, batchMax: number): unknown[] | HttpError 
     ]);
   }
   const customers = (body as { customers?: unknown }).customers;
-  if (!Array.isArray(customers)) {
+  if (!isUnknownArray(customers)) {
     return httpError(400, 'invalid_batch', 'customers must be an array of customers', [
       { field: 'customers', message: customers === undefined ? 'is required' : 'must be an array' },
     ]);
@@ -117,6 +129,10 @@ function batchCustomers(body: unknown, batchMax: number): unknown[] | HttpError 
     ]);
   }
   return customers;
+}
+
+function isUnknownArray(value: unknown): value is unknown[] {
+  return Array.isArray(value);
 }
 
 function countCustomers(problems: readonly FieldProblem[]): number {

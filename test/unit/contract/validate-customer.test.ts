@@ -22,9 +22,7 @@ function withField(field: string, value: unknown): Record<string, unknown> {
 }
 
 function without(field: string): Record<string, unknown> {
-  const copy: Record<string, unknown> = { ...RAW_CUSTOMER };
-  delete copy[field];
-  return copy;
+  return Object.fromEntries(Object.entries(RAW_CUSTOMER).filter(([key]) => key !== field));
 }
 
 describe('validateCustomer: valid input', () => {
@@ -97,8 +95,14 @@ describe('validateCustomer: valid input', () => {
   });
 
   it('accepts boundary numbers: tenure 0, charges 0, seniorcitizen 1', () => {
-    const result = validateCustomer({ ...RAW_CUSTOMER, tenure: 0, monthlycharges: 0, totalcharges: 0, seniorcitizen: 1 }, strict);
-    expect(result).toMatchObject({ ok: true, customer: { tenure: 0, monthlycharges: 0, totalcharges: 0, seniorcitizen: 1 } });
+    const result = validateCustomer(
+      { ...RAW_CUSTOMER, tenure: 0, monthlycharges: 0, totalcharges: 0, seniorcitizen: 1 },
+      strict,
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      customer: { tenure: 0, monthlycharges: 0, totalcharges: 0, seniorcitizen: 1 },
+    });
   });
 
   it('returns the same shared empty warnings array for clean customers', () => {
@@ -118,7 +122,9 @@ describe('validateCustomer: unknown categories', () => {
     expect(result.customer.contract).toBe('three_year');
     expect(result.warnings).toHaveLength(2);
     expect(result.warnings[0]).toMatch(/^gender: unknown value 'other'/);
-    expect(result.warnings[1]).toMatch(/^contract: unknown value 'three_year' \(known: month-to-month, one_year, two_year\)/);
+    expect(result.warnings[1]).toMatch(
+      /^contract: unknown value 'three_year' \(known: month-to-month, one_year, two_year\)/,
+    );
   });
 
   it('rejects with the expected values listed when strict', () => {
@@ -164,9 +170,19 @@ describe('validateCustomer: bad inputs name the offending field', () => {
     ['tenure fractional', withField('tenure', 1.5), 'tenure', /^must be an integer >= 0, got 1\.5$/],
     ['tenure numeric string', withField('tenure', '12'), 'tenure', /got string "12"/],
     ['tenure NaN', withField('tenure', Number.NaN), 'tenure', /got NaN/],
-    ['monthlycharges numeric string', withField('monthlycharges', '29.85'), 'monthlycharges', /^must be a finite number >= 0, got string "29.85"$/],
+    [
+      'monthlycharges numeric string',
+      withField('monthlycharges', '29.85'),
+      'monthlycharges',
+      /^must be a finite number >= 0, got string "29.85"$/,
+    ],
     ['monthlycharges negative', withField('monthlycharges', -0.01), 'monthlycharges', /got -0\.01/],
-    ['monthlycharges Infinity', withField('monthlycharges', Number.POSITIVE_INFINITY), 'monthlycharges', /finite.*got Infinity/],
+    [
+      'monthlycharges Infinity',
+      withField('monthlycharges', Number.POSITIVE_INFINITY),
+      'monthlycharges',
+      /finite.*got Infinity/,
+    ],
     ['totalcharges blank string', withField('totalcharges', ' '), 'totalcharges', /got string " "/],
     ['totalcharges null', withField('totalcharges', null), 'totalcharges', /got null/],
     ['totalcharges array', withField('totalcharges', [1]), 'totalcharges', /got array/],

@@ -7,8 +7,15 @@ describe('Telco CSV -> customers', () => {
     const customers = loadTelcoCustomers();
     expect(customers).toHaveLength(7043);
     expect(customers[0]).toMatchObject({
-      customerid: '7590-VHVEG', gender: 'Female', seniorcitizen: 0, tenure: 1, multiplelines: 'No phone service',
-      internetservice: 'DSL', contract: 'Month-to-month', paymentmethod: 'Electronic check', monthlycharges: 29.85,
+      customerid: '7590-VHVEG',
+      gender: 'Female',
+      seniorcitizen: 0,
+      tenure: 1,
+      multiplelines: 'No phone service',
+      internetservice: 'DSL',
+      contract: 'Month-to-month',
+      paymentmethod: 'Electronic check',
+      monthlycharges: 29.85,
       totalcharges: 29.85,
     });
     expect(customers.filter((c) => c.tenure === 0 && c.totalcharges === 0)).toHaveLength(11);
@@ -22,7 +29,10 @@ describe('Telco CSV -> customers', () => {
 describe('demo summary', () => {
   it('computes churn rate, the riskiest quarter and latency percentiles', () => {
     const scored = Array.from({ length: 8 }, (_, i) => ({
-      customerid: `c${i}`, probability: i / 10, churn: i / 10 >= 0.5, latencyMs: (i + 1) * 10,
+      customerid: `c${i}`,
+      probability: i / 10,
+      churn: i / 10 >= 0.5,
+      latencyMs: (i + 1) * 10,
     }));
     const summary = summarize(scored);
     expect(summary.predictions).toBe(8);

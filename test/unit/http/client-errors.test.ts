@@ -14,11 +14,8 @@ afterAll(async () => {
 const customer = (): Record<string, unknown> => ({ ...notesExamples()[0]?.customer });
 const json = { 'content-type': 'application/json' };
 const withField = (field: string, value: unknown) => JSON.stringify({ ...customer(), [field]: value });
-const without = (field: string) => {
-  const c = customer();
-  delete c[field];
-  return JSON.stringify(c);
-};
+const without = (field: string) =>
+  JSON.stringify(Object.fromEntries(Object.entries(customer()).filter(([key]) => key !== field)));
 
 interface Case {
   name: string;
@@ -29,11 +26,41 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'not JSON', request: { headers: json, payload: '{"gender": ' }, status: 400, error: 'invalid_json', field: '(body)' },
-  { name: 'empty JSON body', request: { headers: json, payload: '' }, status: 400, error: 'invalid_json', field: '(body)' },
-  { name: 'a JSON array', request: { headers: json, payload: '[1,2]' }, status: 400, error: 'invalid_body', field: '(body)' },
-  { name: 'a JSON string', request: { headers: json, payload: '"customer"' }, status: 400, error: 'invalid_body', field: '(body)' },
-  { name: 'JSON null', request: { headers: json, payload: 'null' }, status: 400, error: 'invalid_body', field: '(body)' },
+  {
+    name: 'not JSON',
+    request: { headers: json, payload: '{"gender": ' },
+    status: 400,
+    error: 'invalid_json',
+    field: '(body)',
+  },
+  {
+    name: 'empty JSON body',
+    request: { headers: json, payload: '' },
+    status: 400,
+    error: 'invalid_json',
+    field: '(body)',
+  },
+  {
+    name: 'a JSON array',
+    request: { headers: json, payload: '[1,2]' },
+    status: 400,
+    error: 'invalid_body',
+    field: '(body)',
+  },
+  {
+    name: 'a JSON string',
+    request: { headers: json, payload: '"customer"' },
+    status: 400,
+    error: 'invalid_body',
+    field: '(body)',
+  },
+  {
+    name: 'JSON null',
+    request: { headers: json, payload: 'null' },
+    status: 400,
+    error: 'invalid_body',
+    field: '(body)',
+  },
   { name: 'no body at all', request: {}, status: 400, error: 'invalid_body', field: '(body)' },
   {
     name: 'text/plain',
@@ -56,18 +83,90 @@ const cases: Case[] = [
     error: 'payload_too_large',
     field: '(body)',
   },
-  { name: 'missing tenure', request: { headers: json, payload: without('tenure') }, status: 400, error: 'invalid_customer', field: 'tenure' },
-  { name: 'missing contract', request: { headers: json, payload: without('contract') }, status: 400, error: 'invalid_customer', field: 'contract' },
-  { name: 'negative tenure', request: { headers: json, payload: withField('tenure', -1) }, status: 400, error: 'invalid_customer', field: 'tenure' },
-  { name: 'fractional tenure', request: { headers: json, payload: withField('tenure', 1.5) }, status: 400, error: 'invalid_customer', field: 'tenure' },
-  { name: 'tenure as a string', request: { headers: json, payload: withField('tenure', '12') }, status: 400, error: 'invalid_customer', field: 'tenure' },
-  { name: 'seniorcitizen 2', request: { headers: json, payload: withField('seniorcitizen', 2) }, status: 400, error: 'invalid_customer', field: 'seniorcitizen' },
-  { name: 'seniorcitizen true', request: { headers: json, payload: withField('seniorcitizen', true) }, status: 400, error: 'invalid_customer', field: 'seniorcitizen' },
-  { name: 'monthlycharges as a string', request: { headers: json, payload: withField('monthlycharges', '29.85') }, status: 400, error: 'invalid_customer', field: 'monthlycharges' },
-  { name: 'negative totalcharges', request: { headers: json, payload: withField('totalcharges', -0.5) }, status: 400, error: 'invalid_customer', field: 'totalcharges' },
-  { name: 'gender a number', request: { headers: json, payload: withField('gender', 1) }, status: 400, error: 'invalid_customer', field: 'gender' },
-  { name: 'empty paymentmethod', request: { headers: json, payload: withField('paymentmethod', '') }, status: 400, error: 'invalid_customer', field: 'paymentmethod' },
-  { name: 'null partner', request: { headers: json, payload: withField('partner', null) }, status: 400, error: 'invalid_customer', field: 'partner' },
+  {
+    name: 'missing tenure',
+    request: { headers: json, payload: without('tenure') },
+    status: 400,
+    error: 'invalid_customer',
+    field: 'tenure',
+  },
+  {
+    name: 'missing contract',
+    request: { headers: json, payload: without('contract') },
+    status: 400,
+    error: 'invalid_customer',
+    field: 'contract',
+  },
+  {
+    name: 'negative tenure',
+    request: { headers: json, payload: withField('tenure', -1) },
+    status: 400,
+    error: 'invalid_customer',
+    field: 'tenure',
+  },
+  {
+    name: 'fractional tenure',
+    request: { headers: json, payload: withField('tenure', 1.5) },
+    status: 400,
+    error: 'invalid_customer',
+    field: 'tenure',
+  },
+  {
+    name: 'tenure as a string',
+    request: { headers: json, payload: withField('tenure', '12') },
+    status: 400,
+    error: 'invalid_customer',
+    field: 'tenure',
+  },
+  {
+    name: 'seniorcitizen 2',
+    request: { headers: json, payload: withField('seniorcitizen', 2) },
+    status: 400,
+    error: 'invalid_customer',
+    field: 'seniorcitizen',
+  },
+  {
+    name: 'seniorcitizen true',
+    request: { headers: json, payload: withField('seniorcitizen', true) },
+    status: 400,
+    error: 'invalid_customer',
+    field: 'seniorcitizen',
+  },
+  {
+    name: 'monthlycharges as a string',
+    request: { headers: json, payload: withField('monthlycharges', '29.85') },
+    status: 400,
+    error: 'invalid_customer',
+    field: 'monthlycharges',
+  },
+  {
+    name: 'negative totalcharges',
+    request: { headers: json, payload: withField('totalcharges', -0.5) },
+    status: 400,
+    error: 'invalid_customer',
+    field: 'totalcharges',
+  },
+  {
+    name: 'gender a number',
+    request: { headers: json, payload: withField('gender', 1) },
+    status: 400,
+    error: 'invalid_customer',
+    field: 'gender',
+  },
+  {
+    name: 'empty paymentmethod',
+    request: { headers: json, payload: withField('paymentmethod', '') },
+    status: 400,
+    error: 'invalid_customer',
+    field: 'paymentmethod',
+  },
+  {
+    name: 'null partner',
+    request: { headers: json, payload: withField('partner', null) },
+    status: 400,
+    error: 'invalid_customer',
+    field: 'partner',
+  },
 ];
 
 describe('client errors on POST /predict: a 4xx JSON body naming the field, never a 5xx', () => {
@@ -86,7 +185,12 @@ describe('client errors on POST /predict: a 4xx JSON body naming the field, neve
     const payload = JSON.stringify({ ...customer(), tenure: -3, gender: false, totalcharges: 'x' });
     const res = await app.inject({ method: 'POST', url: '/predict', headers: json, payload });
     expect(res.statusCode).toBe(400);
-    expect(res.json<ErrorBodyShape>().fields.map((f) => f.field).sort()).toEqual(['gender', 'tenure', 'totalcharges']);
+    expect(
+      res
+        .json<ErrorBodyShape>()
+        .fields.map((f) => f.field)
+        .sort(),
+    ).toEqual(['gender', 'tenure', 'totalcharges']);
   });
 
   it('ignores "__proto__" and other unknown fields instead of failing', async () => {

@@ -41,7 +41,9 @@ export function parityRows(count: number): ParityRow[] {
 }
 
 /** Defaults from config/default.json only (the test's environment must not change the outcome). */
-export function testConfig(overrides: { http?: Partial<Config['http']>; model?: Partial<Config['model']> } = {}): Config {
+export function testConfig(
+  overrides: { http?: Partial<Config['http']>; model?: Partial<Config['model']> } = {},
+): Config {
   const base = loadConfig({ env: {} });
   return { ...base, http: { ...base.http, ...overrides.http }, model: { ...base.model, ...overrides.model } };
 }

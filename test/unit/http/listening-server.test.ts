@@ -22,7 +22,7 @@ describe('a listening side-port', () => {
     expect(await ping.text()).toBe('PONG');
   });
 
-  it('scores the notes\' customer as sklearn does', async () => {
+  it("scores the notes' customer as sklearn does", async () => {
     const example = notesExamples()[0];
     const res = await fetch(`${base}/predict`, {
       method: 'POST',
@@ -36,7 +36,11 @@ describe('a listening side-port', () => {
   });
 
   it('answers 415 for a text body and 413 for a body over the limit, naming the culprit', async () => {
-    const text = await fetch(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    const text = await fetch(`${base}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
     expect(text.status).toBe(415);
     expect(((await text.json()) as ErrorBodyShape).fields[0]?.field).toBe('(content-type)');
 
@@ -56,7 +60,9 @@ describe('a listening side-port', () => {
       body: JSON.stringify({ ...notesExamples()[1]?.customer, seniorcitizen: 3 }),
     });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as ErrorBodyShape).fields).toEqual([{ field: 'seniorcitizen', message: 'must be 0 or 1, got 3' }]);
+    expect(((await res.json()) as ErrorBodyShape).fields).toEqual([
+      { field: 'seniorcitizen', message: 'must be 0 or 1, got 3' },
+    ]);
   });
 
   it('serves /metrics as Prometheus text after real requests', async () => {

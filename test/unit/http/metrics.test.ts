@@ -37,7 +37,11 @@ describe('GET /metrics', () => {
     const { app: other } = await buildTestServer();
     try {
       const customers = notesExamples().map((e) => e.customer);
-      const res = await other.inject({ method: 'POST', url: '/predict/batch', payload: { customers: [...customers, ...customers] } });
+      const res = await other.inject({
+        method: 'POST',
+        url: '/predict/batch',
+        payload: { customers: [...customers, ...customers] },
+      });
       expect(res.statusCode).toBe(200);
       const text = (await other.inject({ method: 'GET', url: '/metrics' })).body;
       // A separate registry per server: this one saw only the batch.

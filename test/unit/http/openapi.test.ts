@@ -6,7 +6,13 @@ import { buildTestServer } from './http-test-support.js';
 interface OpenApiDoc {
   openapi: string;
   info: { title: string; version: string };
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; responses: Record<string, unknown> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; responses: Record<string, unknown> }
+    >
+  >;
   components: { schemas: Record<string, { required?: string[]; properties?: Record<string, unknown> }> };
 }
 
@@ -38,7 +44,15 @@ describe('GET /openapi.json', () => {
   it('is an OpenAPI 3 document listing every public route', () => {
     expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/);
     expect(doc.info.title).toBe('churn-scorer');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/livez', '/metrics', '/model', '/ping', '/predict', '/predict/batch', '/readyz']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/livez',
+      '/metrics',
+      '/model',
+      '/ping',
+      '/predict',
+      '/predict/batch',
+      '/readyz',
+    ]);
   });
 
   it('documents the Customer schema with the 19 required features', () => {
@@ -51,7 +65,7 @@ describe('GET /openapi.json', () => {
   it('takes the request body of /predict from the Customer schema and documents its 4xx answers', () => {
     const predict = doc.paths['/predict']?.['post'];
     expect(predict?.requestBody?.content['application/json']?.schema.$ref).toBe('#/components/schemas/Customer');
-    expect(Object.keys(predict?.responses ?? {}).sort()).toEqual(['200', '400', '404', '413', '415']);
+    expect(Object.keys(predict?.responses ?? {}).sort()).toEqual(['200', '400', '404', '413', '415', '503']);
   });
 
   it('has every $ref resolving to a component schema', () => {
@@ -68,7 +82,10 @@ describe('GET /docs', () => {
   it('serves the Swagger UI page', async () => {
     let res = await app.inject({ method: 'GET', url: '/docs' });
     if (res.statusCode >= 300 && res.statusCode < 400) {
-      res = await app.inject({ method: 'GET', url: new URL(String(res.headers['location']), 'http://x/docs').pathname });
+      res = await app.inject({
+        method: 'GET',
+        url: new URL(String(res.headers['location']), 'http://x/docs').pathname,
+      });
     }
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
@@ -81,7 +98,12 @@ describe('GET /model', () => {
     const res = await app.inject({ method: 'GET', url: '/model' });
     expect(res.statusCode).toBe(200);
     const body = res.json<Record<string, unknown> & { metrics: Record<string, number> }>();
-    expect(body).toMatchObject({ name: 'churn', version: '1.0.0', format: 'churn-scorer.logistic-dv/1', threshold: 0.5 });
+    expect(body).toMatchObject({
+      name: 'churn',
+      version: '1.0.0',
+      format: 'churn-scorer.logistic-dv/1',
+      threshold: 0.5,
+    });
     expect(body.metrics['test_roc_auc']).toBeGreaterThan(0.85);
     expect(body).not.toHaveProperty('coefficients');
   });

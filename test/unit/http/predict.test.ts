@@ -20,16 +20,19 @@ afterAll(async () => {
 const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as object });
 
 describe('POST /predict', () => {
-  it.each(notesExamples().map((e) => [e.name, e] as const))('scores %s as sklearn does (within 1e-9)', async (_name, example) => {
-    const res = await post('/predict', example.customer);
-    expect(res.statusCode).toBe(200);
-    const body = res.json<PredictionBody>();
-    expect(Math.abs(body.churn_probability - example.churn_probability)).toBeLessThanOrEqual(1e-9);
-    expect(body.churn).toBe(example.churn);
-    expect(body.model_version).toBe('1.0.0');
-    expect(body.warnings).toEqual([]);
-    expect(Object.keys(body).sort()).toEqual(['churn', 'churn_probability', 'model_version', 'warnings']);
-  });
+  it.each(notesExamples().map((e) => [e.name, e] as const))(
+    'scores %s as sklearn does (within 1e-9)',
+    async (_name, example) => {
+      const res = await post('/predict', example.customer);
+      expect(res.statusCode).toBe(200);
+      const body = res.json<PredictionBody>();
+      expect(Math.abs(body.churn_probability - example.churn_probability)).toBeLessThanOrEqual(1e-9);
+      expect(body.churn).toBe(example.churn);
+      expect(body.model_version).toBe('1.0.0');
+      expect(body.warnings).toEqual([]);
+      expect(Object.keys(body).sort()).toEqual(['churn', 'churn_probability', 'model_version', 'warnings']);
+    },
+  );
 
   it('accepts the raw Telco spellings ("Fiber optic", "Month-to-month") and matches sklearn on test customers', async () => {
     for (const row of parityRows(25)) {
@@ -87,7 +90,11 @@ describe('POST /predict/batch', () => {
     expect(res.statusCode).toBe(400);
     const body = res.json<ErrorBodyShape>();
     expect(body.error).toBe('invalid_customer');
-    expect(body.fields.map((f) => f.field)).toEqual(['customers[3].tenure', 'customers[5].gender', 'customers[5].monthlycharges']);
+    expect(body.fields.map((f) => f.field)).toEqual([
+      'customers[3].tenure',
+      'customers[5].gender',
+      'customers[5].monthlycharges',
+    ]);
     expect(body.message).toBe('2 of 6 customers are invalid');
   });
 

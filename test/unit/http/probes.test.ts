@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import type { ProbeResult } from '../../../src/http/probes.js';
+import type { ProbeResult } from '../../../src/observability/health.js';
 import { buildTestServer } from './http-test-support.js';
 
 let app: FastifyInstance | undefined;
@@ -26,7 +26,7 @@ describe('probes', () => {
 
   it('GET /readyz answers 200 when every readiness check passes', async () => {
     const ok = (): ProbeResult => ({ ok: true, reasons: [] });
-    ({ app } = await buildTestServer({ readiness: [ok, async () => ok()] }));
+    ({ app } = await buildTestServer({ readiness: [ok, () => Promise.resolve(ok())] }));
     const res = await app.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: 'ok', reasons: [] });
@@ -55,7 +55,7 @@ describe('probes', () => {
     expect(again.json<{ reasons: string[] }>().reasons).toEqual(['check threw: registry probe exploded']);
   });
 
-  it('GET /ping answers the text PONG, as the notes\' Flask service does', async () => {
+  it("GET /ping answers the text PONG, as the notes' Flask service does", async () => {
     ({ app } = await buildTestServer());
     const res = await app.inject({ method: 'GET', url: '/ping' });
     expect(res.statusCode).toBe(200);

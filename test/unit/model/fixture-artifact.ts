@@ -9,11 +9,13 @@ import { TELCO_CATEGORIES } from '../contract/sample-customers.js';
  */
 export function makeArtifact(): Record<string, unknown> {
   const features: string[] = ['monthlycharges', 'seniorcitizen', 'tenure', 'totalcharges'];
-  for (const [field, values] of Object.entries(TELCO_CATEGORIES)) for (const v of values) features.push(`${field}=${v}`);
+  for (const [field, values] of Object.entries(TELCO_CATEGORIES))
+    for (const v of values) features.push(`${field}=${v}`);
   features.sort();
   const coefficients = features.map((_, i) => Math.round(Math.sin(i + 1) * 1000) / 1000);
   // Keep numeric weights small so realistic charges give probabilities away from 0 and 1.
-  for (const [i, name] of features.entries()) if (!name.includes('=')) coefficients[i] = (coefficients[i] as number) / 1000;
+  for (const [i, name] of features.entries())
+    if (!name.includes('=')) coefficients[i] = (coefficients[i] as number) / 1000;
   return {
     format: 'churn-scorer.logistic-dv/1',
     name: 'churn',

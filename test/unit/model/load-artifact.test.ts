@@ -68,32 +68,87 @@ describe('loadModel', () => {
 
   const cases: Array<[string, Record<string, unknown> | string, string, RegExp]> = [
     ['a JSON array', '[1,2]', '', /expected a JSON object/],
-    ['wrong format id', mutated((a) => (a['format'] = 'sklearn-pickle/1')), 'format', /unsupported format "sklearn-pickle\/1"/],
+    [
+      'wrong format id',
+      mutated((a) => (a['format'] = 'sklearn-pickle/1')),
+      'format',
+      /unsupported format "sklearn-pickle\/1"/,
+    ],
     ['missing format', mutated((a) => delete a['format']), 'format', /unsupported format missing/],
     ['missing intercept', mutated((a) => delete a['intercept']), 'intercept', /required/i],
     ['intercept as string', mutated((a) => (a['intercept'] = '-0.1')), 'intercept', /number/i],
-    ['infinite intercept (1e999)', JSON.stringify(makeArtifact()).replace('"intercept":-0.25', '"intercept":1e999'), 'intercept', /number/i],
+    [
+      'infinite intercept (1e999)',
+      JSON.stringify(makeArtifact()).replace('"intercept":-0.25', '"intercept":1e999'),
+      'intercept',
+      /number/i,
+    ],
     ['missing features', mutated((a) => delete a['features']), 'features', /required/i],
     ['missing coefficients', mutated((a) => delete a['coefficients']), 'coefficients', /required/i],
-    ['coefficient length mismatch', mutated((a) => (a['coefficients'] as number[]).pop()), 'coefficients', /has \d+ entries but features has \d+/],
+    [
+      'coefficient length mismatch',
+      mutated((a) => (a['coefficients'] as number[]).pop()),
+      'coefficients',
+      /has \d+ entries but features has \d+/,
+    ],
     ['string coefficient', mutated((a) => ((a['coefficients'] as unknown[])[3] = '0.5')), 'coefficients[3]', /number/i],
-    ['null coefficient (NaN from Python as null)', mutated((a) => ((a['coefficients'] as unknown[])[0] = null)), 'coefficients[0]', /number/i],
+    [
+      'null coefficient (NaN from Python as null)',
+      mutated((a) => ((a['coefficients'] as unknown[])[0] = null)),
+      'coefficients[0]',
+      /number/i,
+    ],
     ['threshold 1.5', mutated((a) => (a['threshold'] = 1.5)), 'threshold', /less than 1/i],
     ['threshold 0', mutated((a) => (a['threshold'] = 0)), 'threshold', /greater than 0/i],
     ['missing threshold', mutated((a) => delete a['threshold']), 'threshold', /required/i],
     ['missing version', mutated((a) => delete a['version']), 'version', /required/i],
     ['missing metrics', mutated((a) => delete a['metrics']), 'metrics', /required/i],
-    ['metric as string', mutated((a) => ((a['metrics'] as Record<string, unknown>)['test_roc_auc'] = 'high')), 'metrics.test_roc_auc', /number/i],
-    ['preprocessing.numerical not a list', mutated((a) => ((a['preprocessing'] as Record<string, unknown>)['numerical'] = 'tenure')), 'preprocessing.numerical', /array/i],
-    ['duplicate feature', mutated((a) => ((a['features'] as string[])[1] = (a['features'] as string[])[0] as string)), 'features[1]', /duplicate feature/],
-    ['feature outside the contract', mutated((a) => ((a['features'] as string[])[0] = 'shoesize')), 'features[0]', /"shoesize" does not match the customer contract/],
-    ['numeric feature missing', mutated((a) => {
-      const features = a['features'] as string[];
-      features[features.indexOf('tenure')] = 'contract=weekly';
-      (a['categories'] as Record<string, string[]>)['contract']?.push('weekly');
-    }), 'features', /no feature for customer field "tenure"/],
-    ['categories missing a field', mutated((a) => delete (a['categories'] as Record<string, unknown>)['contract']), 'categories.contract', /required/],
-    ['categories disagree with features', mutated((a) => (a['categories'] as Record<string, string[]>)['contract']?.push('weekly')), 'categories.contract', /one-hot features are/],
+    [
+      'metric as string',
+      mutated((a) => ((a['metrics'] as Record<string, unknown>)['test_roc_auc'] = 'high')),
+      'metrics.test_roc_auc',
+      /number/i,
+    ],
+    [
+      'preprocessing.numerical not a list',
+      mutated((a) => ((a['preprocessing'] as Record<string, unknown>)['numerical'] = 'tenure')),
+      'preprocessing.numerical',
+      /array/i,
+    ],
+    [
+      'duplicate feature',
+      mutated((a) => ((a['features'] as string[])[1] = (a['features'] as string[])[0] as string)),
+      'features[1]',
+      /duplicate feature/,
+    ],
+    [
+      'feature outside the contract',
+      mutated((a) => ((a['features'] as string[])[0] = 'shoesize')),
+      'features[0]',
+      /"shoesize" does not match the customer contract/,
+    ],
+    [
+      'numeric feature missing',
+      mutated((a) => {
+        const features = a['features'] as string[];
+        features[features.indexOf('tenure')] = 'contract=weekly';
+        (a['categories'] as Record<string, string[]>)['contract']?.push('weekly');
+      }),
+      'features',
+      /no feature for customer field "tenure"/,
+    ],
+    [
+      'categories missing a field',
+      mutated((a) => delete (a['categories'] as Record<string, unknown>)['contract']),
+      'categories.contract',
+      /required/,
+    ],
+    [
+      'categories disagree with features',
+      mutated((a) => (a['categories'] as Record<string, string[]>)['contract']?.push('weekly')),
+      'categories.contract',
+      /one-hot features are/,
+    ],
   ];
 
   it.each(cases)('rejects %s, naming the file and field %j', async (_name, content, field, reason) => {

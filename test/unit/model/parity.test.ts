@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createValidationRules, validateCustomer, type Customer, type ValidationRules } from '../../../src/contract/customer.js';
+import {
+  createValidationRules,
+  validateCustomer,
+  type Customer,
+  type ValidationRules,
+} from '../../../src/contract/customer.js';
 import { findRepoRoot } from '../../../src/config/repo-root.js';
 import { loadModel, type ChurnModel } from '../../../src/model/index.js';
 
@@ -75,11 +80,14 @@ describe('parity with sklearn predict_proba (models/churn/1.0.0)', () => {
     }
   });
 
-  it.each(examples.map((e) => [e.name, e] as const))('scores the notes customer %s as sklearn does', (_name, example) => {
-    const p = model.score(validated(example.customer, example.name));
-    expect(Math.abs(p - example.churn_probability)).toBeLessThanOrEqual(TOLERANCE);
-    expect(model.isChurn(p)).toBe(example.churn);
-  });
+  it.each(examples.map((e) => [e.name, e] as const))(
+    'scores the notes customer %s as sklearn does',
+    (_name, example) => {
+      const p = model.score(validated(example.customer, example.name));
+      expect(Math.abs(p - example.churn_probability)).toBeLessThanOrEqual(TOLERANCE);
+      expect(model.isChurn(p)).toBe(example.churn);
+    },
+  );
 
   it('reproduces the notes figures (about 0.6364 and 0.0622)', () => {
     const scores = examples.map((e) => model.score(validated(e.customer, e.name)));

@@ -38,19 +38,25 @@ describe('createChurnModel', () => {
     { gender: 'Male', partner: 'No', dependents: 'Yes', multiplelines: 'Yes', tenure: 0, monthlycharges: 0 },
   ];
 
-  it.each(variants.map((v, i) => [i, v] as const))('variant %i matches the DictVectorizer reference', (_i, overrides) => {
-    const c = customer(overrides);
-    const p = model.score(c);
-    expect(p).toBeGreaterThan(0);
-    expect(p).toBeLessThan(1);
-    expect(Math.abs(p - referenceProbability(artifact, c))).toBeLessThan(1e-12);
-  });
+  it.each(variants.map((v, i) => [i, v] as const))(
+    'variant %i matches the DictVectorizer reference',
+    (_i, overrides) => {
+      const c = customer(overrides);
+      const p = model.score(c);
+      expect(p).toBeGreaterThan(0);
+      expect(p).toBeLessThan(1);
+      expect(Math.abs(p - referenceProbability(artifact, c))).toBeLessThan(1e-12);
+    },
+  );
 
   it('gives an unknown category zero weight, exactly as dropping that one-hot feature', () => {
     const unknown = customer({ contract: 'Three year' });
     const features = artifact['features'] as string[];
     const coefficients = artifact['coefficients'] as number[];
-    const withoutContract = { ...artifact, coefficients: coefficients.map((w, i) => (features[i]?.startsWith('contract=') ? 0 : w)) };
+    const withoutContract = {
+      ...artifact,
+      coefficients: coefficients.map((w, i) => (features[i]?.startsWith('contract=') ? 0 : w)),
+    };
     const zeroed = createChurnModel(parseModelArtifact(withoutContract, 'x/model.json'));
     expect(model.score(unknown)).toBe(zeroed.score(customer()));
     expect(model.score(unknown)).not.toBe(model.score(customer()));
@@ -65,7 +71,9 @@ describe('createChurnModel', () => {
     const batch = variants.map((v) => customer(v));
     const out = new Float64Array(batch.length + 2).fill(-1);
     expect(model.scoreInto(batch, out)).toBe(out);
-    batch.forEach((c, i) => expect(out[i]).toBe(model.score(c)));
+    batch.forEach((c, i) => {
+      expect(out[i]).toBe(model.score(c));
+    });
     expect(out[batch.length]).toBe(-1);
     expect(() => model.scoreInto(batch, new Float64Array(1))).toThrow(RangeError);
   });
@@ -99,7 +107,9 @@ describe('createChurnModel', () => {
 
 describe('sigmoid', () => {
   it.each([0, 0.3, -0.3, 5, -5, 30, -30, 700, -700])('matches 1/(1+e^-z) at z=%d', (z) => {
-    expect(Math.abs(sigmoid(z) - 1 / (1 + Math.exp(-z)))).toBeLessThanOrEqual(4 * Number.EPSILON * Math.max(sigmoid(z), 1e-300));
+    expect(Math.abs(sigmoid(z) - 1 / (1 + Math.exp(-z)))).toBeLessThanOrEqual(
+      4 * Number.EPSILON * Math.max(sigmoid(z), 1e-300),
+    );
   });
 
   it('is symmetric and stays finite at extremes', () => {

@@ -36,7 +36,7 @@ describe('AvroEncoder', () => {
       autoRegister: true,
     });
     expect(encoder.schemaId).toBe(41);
-    expect(await registry.getLatest('predictions-value')).toMatchObject({ id: 41, schema: schema.text });
+    expect(registry.latest('predictions-value')).toMatchObject({ id: 41, schema: schema.text });
 
     const frame = parseFrame(encoder.encode(prediction));
     expect(frame).toMatchObject({ schemaId: 41 });

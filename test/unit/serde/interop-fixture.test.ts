@@ -5,6 +5,7 @@ import { AvroEncoder } from '../../../src/serde/avro-encoder.js';
 import type { CustomerEvent } from '../../../src/serde/avro-records.js';
 import { CachedSchemaRegistryClient } from '../../../src/serde/cached-schema-registry.js';
 import { customerEventSchema, parseSchema } from '../../../src/serde/schema-files.js';
+import { must } from '../../support/must.js';
 import { FakeSchemaRegistry } from './fake-schema-registry.js';
 
 // Bytes from an independent Confluent-wire implementation: Python confluent-kafka's
@@ -33,8 +34,8 @@ describe('interop: bytes written by Python confluent-kafka AvroSerializer', () =
     expect(fixture.generator['confluent-kafka']).toMatch(/^\d+\.\d+/);
     expect(new Set(fixture.records.map((r) => r.writer))).toEqual(new Set(['current', 'evolved']));
     // an id using all four header bytes, so byte order matters
-    expect(fixture.records[0]!.schema_id).toBe(0x01020304);
-    expect(fixture.records[0]!.hex.slice(0, 10)).toBe('0001020304');
+    expect(fixture.records[0]?.schema_id).toBe(0x01020304);
+    expect(fixture.records[0]?.hex.slice(0, 10)).toBe('0001020304');
   });
 
   it.each(fixture.records.map((r, i) => [i, r.writer, r.value['customerid'], r] as const))(
@@ -53,8 +54,14 @@ describe('interop: bytes written by Python confluent-kafka AvroSerializer', () =
 
   it('our encoder writes byte-identical frames for the same schema id and value', () => {
     for (const record of fixture.records.filter((r) => r.writer === 'current')) {
-      const writerSchema = parseSchema(fixture.schemas[String(record.schema_id)]!);
-      const encoder = AvroEncoder.withSchemaId<Record<string, unknown>>(fixture.subject, record.schema_id, writerSchema.type);
+      const writerSchema = parseSchema(
+        must(fixture.schemas[String(record.schema_id)], `the fixture's schema ${record.schema_id}`),
+      );
+      const encoder = AvroEncoder.withSchemaId<Record<string, unknown>>(
+        fixture.subject,
+        record.schema_id,
+        writerSchema.type,
+      );
       expect(encoder.encode(record.value).toString('hex')).toBe(record.hex);
     }
   });

@@ -1,4 +1,5 @@
 import type { CustomerEvent } from '../../../src/serde/avro-records.js';
+import { must } from '../../support/must.js';
 
 const CONTRACTS = ['Month-to-month', 'One year', 'Two year'] as const;
 const INTERNET = ['DSL', 'Fiber optic', 'No'] as const;
@@ -6,7 +7,7 @@ const PAYMENT = ['Electronic check', 'Mailed check', 'Bank transfer (automatic)'
 const YES_NO = ['Yes', 'No'] as const;
 
 function pick<T>(values: readonly T[], i: number): T {
-  return values[i % values.length]!;
+  return must(values[i % values.length], `value ${i % values.length} of ${values.length}`);
 }
 
 /** A deterministic, varied CustomerEvent; `i` makes customerid and event_id unique. */

@@ -12,10 +12,25 @@ import {
 
 // The model's 19 inputs as the shared interface lists them (numerical + categorical).
 const MODEL_FEATURES = [
-  'tenure', 'monthlycharges', 'totalcharges',
-  'gender', 'seniorcitizen', 'partner', 'dependents', 'phoneservice', 'multiplelines', 'internetservice',
-  'onlinesecurity', 'onlinebackup', 'deviceprotection', 'techsupport', 'streamingtv', 'streamingmovies',
-  'contract', 'paperlessbilling', 'paymentmethod',
+  'tenure',
+  'monthlycharges',
+  'totalcharges',
+  'gender',
+  'seniorcitizen',
+  'partner',
+  'dependents',
+  'phoneservice',
+  'multiplelines',
+  'internetservice',
+  'onlinesecurity',
+  'onlinebackup',
+  'deviceprotection',
+  'techsupport',
+  'streamingtv',
+  'streamingmovies',
+  'contract',
+  'paperlessbilling',
+  'paymentmethod',
 ];
 
 interface FieldSchema {
@@ -31,7 +46,7 @@ function fields(schemaText: string): FieldSchema[] {
 
 describe('schemas/*.avsc', () => {
   it('are found from the module location, whatever the working directory', () => {
-    expect(SCHEMAS_DIR).toBe(fileURLToPath(new URL('../../../schemas/', import.meta.url)));
+    expect(SCHEMAS_DIR).toBe(fileURLToPath(new URL('../../../schemas', import.meta.url)));
     const cwd = process.cwd();
     try {
       process.chdir('/');
@@ -52,8 +67,15 @@ describe('schemas/*.avsc', () => {
     const features = list.slice(3);
     expect(features.map((f) => f.name).sort()).toEqual([...MODEL_FEATURES].sort());
     const typeOf = Object.fromEntries(features.map((f) => [f.name, f.type]));
-    expect(typeOf).toMatchObject({ seniorcitizen: 'int', tenure: 'int', monthlycharges: 'double', totalcharges: 'double' });
-    for (const name of MODEL_FEATURES.filter((n) => !['seniorcitizen', 'tenure', 'monthlycharges', 'totalcharges'].includes(n))) {
+    expect(typeOf).toMatchObject({
+      seniorcitizen: 'int',
+      tenure: 'int',
+      monthlycharges: 'double',
+      totalcharges: 'double',
+    });
+    for (const name of MODEL_FEATURES.filter(
+      (n) => !['seniorcitizen', 'tenure', 'monthlycharges', 'totalcharges'].includes(n),
+    )) {
       expect(typeOf[name], name).toBe('string');
     }
   });
@@ -86,9 +108,9 @@ describe('schemas/*.avsc', () => {
   it('name the file and the problem when a schema cannot be loaded', () => {
     expect(() => loadSchemaFile('missing.avsc')).toThrow(SchemaFileError);
     expect(() => loadSchemaFile('missing.avsc')).toThrow(/missing\.avsc: cannot read schema JSON/);
-    expect(() => parseSchema('{"type":"record","name":"R","fields":[{"name":"x","type":"integer"}]}', 'inline.avsc')).toThrow(
-      /inline\.avsc: not a valid Avro schema/,
-    );
+    expect(() =>
+      parseSchema('{"type":"record","name":"R","fields":[{"name":"x","type":"integer"}]}', 'inline.avsc'),
+    ).toThrow(/inline\.avsc: not a valid Avro schema/);
   });
 
   it('sends the registry compact JSON that parses to the same schema', () => {

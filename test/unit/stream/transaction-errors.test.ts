@@ -3,6 +3,8 @@ import {
   isAuthorizationError,
   isFencedError,
   isRebalanceError,
+  isTooLargeError,
+  OutputTooLargeError,
   PartitionFencedError,
   RetriableBatchError,
 } from '../../../src/stream/transaction-errors.js';
@@ -33,7 +35,9 @@ describe('transaction error classification', () => {
   });
 
   it('recognises authorization failures, which no retry mends', () => {
-    expect(isAuthorizationError(new Error('x', { cause: protocolError('TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 53) }))).toBe(true);
+    expect(
+      isAuthorizationError(new Error('x', { cause: protocolError('TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 53) })),
+    ).toBe(true);
     expect(isAuthorizationError(protocolError('GROUP_COORDINATOR_NOT_AVAILABLE', 15))).toBe(false);
   });
 
@@ -46,9 +50,35 @@ describe('transaction error classification', () => {
 
   it('leaves no cause chain for kafkajs to find a non-retriable error in', () => {
     // kafkajs restarts a crashed consumer only when the innermost `cause` says retriable.
-    const err = new RetriableBatchError('customers[0]: Failed to find group coordinator', protocolError('GROUP_COORDINATOR_NOT_AVAILABLE', 15));
+    const err = new RetriableBatchError(
+      'customers[0]: Failed to find group coordinator',
+      protocolError('GROUP_COORDINATOR_NOT_AVAILABLE', 15),
+    );
     let innermost: unknown = err;
     while ((innermost as { cause?: unknown }).cause !== undefined) innermost = (innermost as { cause?: unknown }).cause;
     expect((innermost as { retriable?: unknown }).retriable).toBe(true);
+  });
+
+  it('recognises a batch the broker refused as too large, also wrapped', () => {
+    expect(isTooLargeError(new Error('x', { cause: protocolError('MESSAGE_TOO_LARGE', 10) }))).toBe(true);
+    expect(isTooLargeError(protocolError('RECORD_LIST_TOO_LARGE', 18))).toBe(true);
+    expect(isTooLargeError(Object.assign(new Error('unnamed'), { code: 10 }))).toBe(true);
+    expect(isTooLargeError(protocolError('NOT_LEADER_FOR_PARTITION', 6))).toBe(false);
+  });
+
+  it('makes a refused-as-too-large transaction fatal, naming the topics and the limit', () => {
+    const err = new OutputTooLargeError(
+      { topic: 'customers', partition: 2 },
+      [{ topic: 'customers.dlq', bytes: 500_000 }],
+      524_288,
+      protocolError('MESSAGE_TOO_LARGE', 10),
+    );
+    expect(err.retriable).toBe(false);
+    // kafkajs restarts a crashed consumer only when the innermost cause says retriable: this must not.
+    expect((err as { cause?: unknown }).cause).toBeUndefined();
+    expect(err.message).toContain('customers[2]');
+    expect(err.message).toContain('customers.dlq (500000 bytes)');
+    expect(err.message).toContain('max.message.bytes');
+    expect(err.message).toContain('524288');
   });
 });

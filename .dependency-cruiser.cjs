@@ -1,0 +1,71 @@
+// The layering of src/ (docs/architecture.md explains it): checked by `npm run lint` in CI.
+// Pure cores (contract, model, serde codecs) import nothing with I/O; the stream never imports
+// the HTTP adapter; only the composition layers (app, cli, demo) see everything, and only cli/demo see app.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    { name: 'no-cycles', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'src-not-to-tests-or-bench',
+      comment: 'Production code never depends on tests, benchmarks or scripts.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench|scripts)/' },
+    },
+    {
+      name: 'pure-core-has-no-io',
+      comment: 'contract and model are the functional core: no Kafka, HTTP, stream, CLI, or observability.',
+      severity: 'error',
+      from: { path: '^src/(contract|model)/' },
+      to: { path: '^src/(kafka|http|stream|cli|demo|observability|serde)/' },
+    },
+    {
+      name: 'serde-below-stream',
+      comment: 'The codec and registry client know nothing of the stream, HTTP or CLI.',
+      severity: 'error',
+      from: { path: '^src/serde/' },
+      to: { path: '^src/(kafka|http|stream|cli|demo)/' },
+    },
+    {
+      name: 'stream-not-to-http',
+      comment: 'The stream never imports the HTTP adapter (nor the CLI that wires both).',
+      severity: 'error',
+      from: { path: '^src/stream/' },
+      to: { path: '^src/(http|cli|demo)/' },
+    },
+    {
+      name: 'http-not-to-stream',
+      comment: 'The side-port serves the model and probes; it is handed the stream state, never imports it.',
+      severity: 'error',
+      from: { path: '^src/http/' },
+      to: { path: '^src/(stream|kafka|cli|demo)/' },
+    },
+    {
+      name: 'app-only-from-commands',
+      comment: 'src/app is the composition root: it may import everything; only the commands (cli, demo) import it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(app|cli|demo)/' },
+      to: { path: '^src/app/' },
+    },
+    {
+      name: 'errors-import-nothing',
+      comment: 'src/errors is the error vocabulary every layer imports: it imports nothing of ours.',
+      severity: 'error',
+      from: { path: '^src/errors/' },
+      to: { path: '^src/', pathNot: '^src/errors/' },
+    },
+    {
+      name: 'infrastructure-not-to-commands',
+      comment: 'Only the composition layers (cli, demo, app) see everything.',
+      severity: 'error',
+      from: { path: '^src/(kafka|observability|config)/' },
+      to: { path: '^src/(http|stream|cli|demo)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};

@@ -1,0 +1,15 @@
+import { join } from 'node:path';
+import { findRepoRoot } from './repo-root.js';
+
+/**
+ * Every file the service reads from its own checkout, named in one place. Paths are absolute and the same
+ * under tsx, vitest and the compiled dist/ build, whatever the working directory.
+ */
+export const REPO_ROOT = findRepoRoot();
+
+export const REPO_PATHS = {
+  packageJson: join(REPO_ROOT, 'package.json'),
+  schemasDir: join(REPO_ROOT, 'schemas'),
+  telcoCsv: join(REPO_ROOT, 'data', 'WA_Fn-UseC_-Telco-Customer-Churn.csv'),
+  localStackEnv: join(REPO_ROOT, '.stack', 'env'),
+} as const;

@@ -1,0 +1,72 @@
+import type { Admin } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ScorerError } from '../errors/scorer-error.js';
+import { kafkaTypeIn } from './kafkajs-errors.js';
+
+/**
+ * Metadata answers that only mean "not yet" right after a topic was created. On a cluster of several
+ * brokers the broker asked learns of a new topic from the controller asynchronously (the KRaft metadata
+ * log), so for a moment it answers UNKNOWN_TOPIC_OR_PARTITION for a topic that does exist.
+ */
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** Topics the worker created have no partition leaders in time (a cluster short of live brokers). */
+export class TopicLeadersTimeoutError extends ScorerError {
+  static override readonly code = 'CHURN_ERR_TOPIC_LEADERS_TIMEOUT';
+  override readonly name = 'TopicLeadersTimeoutError';
+}
+
+/**
+ * Waits until every partition of the topics has a leader. kafkajs' own createTopics({ waitForLeaders })
+ * gives up on the first UNKNOWN_TOPIC_OR_PARTITION, which made a worker creating its topics on a
+ * replicated cluster exit at start-up now and then; this waits through it, for at most `timeoutMs`.
+ */
+export async function waitForTopicLeaders(
+  admin: Pick<Admin, 'fetchTopicMetadata'>,
+  topics: readonly string[],
+  options: { timeoutMs: number; intervalMs?: number },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let waitingFor: string;
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const leaderless = topics.filter((name) => {
+        const partitions = found.find((t) => t.name === name)?.partitions ?? [];
+        return partitions.length === 0 || partitions.some((p) => p.leader < 0);
+      });
+      if (leaderless.length === 0) return;
+      waitingFor = `no leader yet for ${leaderless.join(', ')}`;
+    } catch (err) {
+      const type = kafkaTypeIn(err, NOT_YET);
+      if (type === undefined) throw err;
+      waitingFor = `${type}: ${(err as Error).message}`;
+    }
+    if (Date.now() >= deadline) {
+      throw new TopicLeadersTimeoutError(
+        `topics ${topics.join(', ')} were created but have no partition leaders after ${options.timeoutMs} ms (${waitingFor})`,
+      );
+    }
+    await sleep(options.intervalMs ?? 100);
+  }
+}
+
+/**
+ * Runs `action` (e.g. a consumer's subscribe) again while it fails because the broker it asked does not know
+ * a topic yet, for at most `timeoutMs`. kafkajs asks a random broker and takes UNKNOWN_TOPIC_OR_PARTITION
+ * for a fatal error; right after the topics were created, another broker may still be learning of them.
+ */
+export async function retryWhileTopicUnknown<T>(
+  action: () => Promise<T>,
+  options: { timeoutMs: number; intervalMs?: number },
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    try {
+      return await action();
+    } catch (err) {
+      if (kafkaTypeIn(err, NOT_YET) === undefined || Date.now() >= deadline) throw err;
+    }
+    await sleep(options.intervalMs ?? 100);
+  }
+}
