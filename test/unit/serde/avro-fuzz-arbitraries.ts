@@ -105,6 +105,8 @@ function typed(s: Shape, names: { next: number }): Typed {
   }
 }
 
+const AVSC_SAFE_LONG = Number.MAX_SAFE_INTEGER - 1;
+
 function primitiveTyped(name: Extract<Shape, { kind: 'primitive' }>['name']): Typed {
   switch (name) {
     case 'null':
@@ -114,7 +116,8 @@ function primitiveTyped(name: Extract<Shape, { kind: 'primitive' }>['name']): Ty
     case 'int':
       return { schema: 'int', defaultValue: 0, value: fc.integer() };
     case 'long':
-      return { schema: 'long', defaultValue: 0, value: fc.maxSafeInteger() };
+      // avsc writes longs only within ±(2^53 - 2) (its isSafeLong), one short of Number's safe range.
+      return { schema: 'long', defaultValue: 0, value: fc.integer({ min: -AVSC_SAFE_LONG, max: AVSC_SAFE_LONG }) };
     case 'float':
       return { schema: 'float', defaultValue: 0, value: fc.float({ noNaN: true }) };
     case 'double':
