@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run train`: regenerates models/churn/<version>/ (default 1.0.0) from data/ with the locked environment.
-# Extra arguments go to training/train.py (e.g. --version 1.1.0, --check).
+# Extra arguments go to training/train.py (e.g. --version 1.1.0 --recipe cv-c, --check).
 #
 # Creation time (SOURCE_DATE_EPOCH), first that applies:
 #   1. SOURCE_DATE_EPOCH from the caller's environment;

@@ -2,7 +2,12 @@
 
 Usage (from the repository root; `npm run train` does this through scripts/train.sh):
   bash scripts/uv.sh run --frozen --project training python training/train.py [--version 1.0.0] [--data FILE]
+  ... training/train.py --version 1.1.0 --recipe cv-c   # C chosen by 5-fold cross-validation
   ... training/train.py --check     # retrain in a temp dir, compare byte for byte with the committed artifact
+
+--recipe (notes | cv-c): without it, the recipe recorded in an existing <version>/model.json is reused (an
+artifact without one was trained with `notes`), so regenerating or checking an artifact needs no flag;
+a new version defaults to `notes`.
 """
 
 from __future__ import annotations
@@ -10,13 +15,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import re
 import sys
 import tempfile
 from pathlib import Path
 
+# lbfgs's last bits follow OpenBLAS's kernels (chosen from the CPU: AVX-512 ones differ from AVX2 ones) and its
+# thread count; the committed artifacts were computed with the Haswell (AVX2) kernels on 2 threads. OpenBLAS reads
+# these when numpy loads, so they are set before anything imports it. Fewer than 2 cores cap the threads at 1.
+if platform.machine().lower() in ("x86_64", "amd64"):
+    os.environ["OPENBLAS_CORETYPE"] = "Haswell"
+os.environ["OPENBLAS_NUM_THREADS"] = "2"
+
 from churn_training import created_at as created_at_mod
 from churn_training.export import ARTIFACT_FILES, sha256_of, train, write_artifact
+from churn_training.recipes import NOTES, RECIPES
 from churn_training.verify import compare_dirs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +45,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--version", default="1.0.0", help="artifact version, MAJOR.MINOR.PATCH (default 1.0.0)")
     p.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS_DIR, help="parent of the version folders")
     p.add_argument("--out", type=Path, default=None, help="write here instead of <models-dir>/<version>")
+    p.add_argument("--recipe", choices=RECIPES, default=None, help="how C is chosen (default: the existing artifact's, else notes)")
     p.add_argument("--check", action="store_true", help="retrain in a temp dir and compare with the existing artifact")
     args = p.parse_args(argv)
     if not VERSION_PATTERN.match(args.version):
@@ -56,9 +71,25 @@ def resolve_created_at() -> str:
     return created_at_mod.now()
 
 
-def summarize(out_dir: Path, written: dict) -> None:
+def resolve_recipe(requested: str | None, artifact_dir: Path) -> str:
+    if requested is not None:
+        return requested
+    model_file = artifact_dir / "model.json"
+    if not model_file.is_file():
+        return NOTES
+    recorded = json.loads(model_file.read_text(encoding="utf-8")).get("training", {}).get("recipe", NOTES)
+    if recorded not in RECIPES:
+        raise SystemExit(f"train: {model_file} records recipe {recorded!r}; this train.py knows {', '.join(RECIPES)}")
+    return recorded
+
+
+def summarize(out_dir: Path, written: dict, run) -> None:
     model, scored = written["model"], written["examples"]
     print(f"artifact: {out_dir}")
+    print(f"recipe: {run.chosen.recipe}, C={run.chosen.c!r}")
+    for score in run.chosen.cv_scores:
+        chosen = "  <- chosen" if score.c == run.chosen.c else ""
+        print(f"  cv C={score.c:g}: mean ROC AUC {score.mean:.6f} +- {score.std:.6f}{chosen}")
     print(f"test ROC AUC: {model['metrics']['test_roc_auc']!r}")
     for e in scored["examples"]:
         print(f"{e['name']}: churn_probability={e['churn_probability']!r} churn={e['churn']}")
@@ -73,7 +104,9 @@ def run_check(args: argparse.Namespace, committed: Path) -> int:
         return 2
     # The committed creation time is part of the bytes; reuse it so only the training itself is compared.
     committed_created_at = created_at_mod.parse(json.loads(model_file.read_text(encoding="utf-8"))["created_at"])
-    run = train(args.data, data_label(args.data))
+    recipe_name = resolve_recipe(args.recipe, committed)
+    print(f"train --check: recipe {recipe_name}", file=sys.stderr)
+    run = train(args.data, data_label(args.data), recipe_name)
     with tempfile.TemporaryDirectory(prefix="churn-check-") as tmp:
         retrained = Path(tmp)
         write_artifact(run, retrained, args.version, committed_created_at)
@@ -90,9 +123,9 @@ def main(argv: list[str]) -> int:
     out_dir = args.out if args.out is not None else args.models_dir / args.version
     if args.check:
         return run_check(args, out_dir)
-    run = train(args.data, data_label(args.data))
+    run = train(args.data, data_label(args.data), resolve_recipe(args.recipe, out_dir))
     written = write_artifact(run, out_dir, args.version, resolve_created_at())
-    summarize(out_dir, written)
+    summarize(out_dir, written, run)
     return 0
 
 

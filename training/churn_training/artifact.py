@@ -11,9 +11,11 @@ import scipy
 import sklearn
 from sklearn.pipeline import Pipeline
 
+from . import cv_recipe
 from . import notes_recipe as recipe
 from .notes_customers import NOTES_CUSTOMERS
 from .raw_records import customer_id, raw_feature_record
+from .recipes import NOTES, ChosenC
 
 FORMAT = "churn-scorer.logistic-dv/1"
 MODEL_NAME = "churn"
@@ -31,6 +33,7 @@ class DataInfo:
 class TrainingRun:
     df_raw: pd.DataFrame
     split: recipe.Split
+    chosen: ChosenC
     pipeline: Pipeline
     y_test_pred: np.ndarray
     metrics: recipe.TestMetrics
@@ -51,6 +54,31 @@ def _numeric_ranges(df_full_train: pd.DataFrame) -> dict[str, dict]:
     return {n: {"min": _native(df_full_train[n].min()), "max": _native(df_full_train[n].max())} for n in names}
 
 
+def _cv_key(stat: str, c: float) -> str:
+    return f"cv_roc_auc_{stat}[C={c:g}]"
+
+
+def _cv_metrics(chosen: ChosenC) -> dict:
+    """The CV table as flat numbers (model.json's metrics hold numbers only): chosen C first, then C -> mean/std."""
+    picked = next(s for s in chosen.cv_scores if s.c == chosen.c)
+    table = {"cv_roc_auc_mean": picked.mean, "cv_roc_auc_std": picked.std}
+    for score in chosen.cv_scores:
+        table[_cv_key("mean", score.c)] = score.mean
+        table[_cv_key("std", score.c)] = score.std
+    return table
+
+
+def _cv_training(chosen: ChosenC) -> dict:
+    return {
+        "recipe": chosen.recipe,
+        "cv_n_splits": cv_recipe.N_SPLITS,
+        "cv_shuffle": cv_recipe.SHUFFLE,
+        "cv_random_state": cv_recipe.KFOLD_RANDOM_STATE,
+        "cv_c_grid": ", ".join(f"{s.c:g}" for s in chosen.cv_scores),
+        "cv_scoring": "roc_auc",
+    }
+
+
 def model_json(run: TrainingRun, version: str, created_at: str) -> dict:
     dv = run.pipeline.steps[0][1]
     lr = run.pipeline.steps[-1][1]
@@ -58,12 +86,15 @@ def model_json(run: TrainingRun, version: str, created_at: str) -> dict:
     coefficients = [float(c) for c in lr.coef_[0]]
     if len(features) != len(coefficients):
         raise ValueError(f"model.json: {len(features)} features but {len(coefficients)} coefficients")
+    # The notes recipe writes no recipe/CV keys, so models/churn/1.0.0 keeps its bytes.
+    cv_metrics = {} if run.chosen.recipe == NOTES else _cv_metrics(run.chosen)
+    cv_training = {} if run.chosen.recipe == NOTES else _cv_training(run.chosen)
     return {
         "format": FORMAT,
         "name": MODEL_NAME,
         "version": version,
         "created_at": created_at,
-        "estimator": recipe.ESTIMATOR,
+        "estimator": recipe.estimator(run.chosen.c),
         "features": features,
         "coefficients": coefficients,
         "intercept": float(lr.intercept_[0]),
@@ -84,6 +115,7 @@ def model_json(run: TrainingRun, version: str, created_at: str) -> dict:
             "n_test": int(len(run.split.test)),
             "test_churn_rate": run.metrics.churn_rate,
             "test_accuracy_at_threshold": run.metrics.accuracy_at_threshold,
+            **cv_metrics,
         },
         "training": {
             "sklearn_version": sklearn.__version__,
@@ -94,10 +126,11 @@ def model_json(run: TrainingRun, version: str, created_at: str) -> dict:
             "python_version": ".".join(platform.python_version_tuple()[:2]),
             "test_size": recipe.TEST_SIZE,
             "random_state": recipe.RANDOM_STATE,
-            "C": recipe.C,
+            "C": run.chosen.c,
             "max_iter": recipe.MAX_ITER,
             "solver": str(lr.solver),
             "n_iter": int(lr.n_iter_[0]),
+            **cv_training,
         },
         "data": {"file": run.data.file, "sha256": run.data.sha256, "rows": run.data.rows},
     }

@@ -1,4 +1,4 @@
-"""Imperative shell of the training: read the CSV, run the notes' recipe, write the artifact folder."""
+"""Imperative shell of the training: read the CSV, choose C by the recipe, fit as the notes do, write the artifact."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from . import notes_recipe as recipe
 from .artifact import DataInfo, TrainingRun, examples, model_json, parity_records
 from .json_files import dumps_line, dumps_pretty, write_text
 from .model_card import render
+from .recipes import choose_c
 
 ARTIFACT_FILES = ("model.json", "model.bin", "parity.jsonl", "examples.json", "README.md")
 
@@ -24,11 +25,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def train(data_path: Path, data_label: str) -> TrainingRun:
+def train(data_path: Path, data_label: str, recipe_name: str) -> TrainingRun:
     df_raw = pd.read_csv(data_path)
     df = recipe.prepare(df_raw)
     split = recipe.split(df)
-    pipeline = recipe.fit(split.full_train)
+    chosen = choose_c(recipe_name, split.full_train)
+    pipeline = recipe.fit(split.full_train, chosen.c)
     y_test_pred = recipe.predict(pipeline, split.test)
     metrics = recipe.evaluate(split.test.churn.values, y_test_pred)
     data = DataInfo(
@@ -37,7 +39,15 @@ def train(data_path: Path, data_label: str) -> TrainingRun:
         rows=int(len(df_raw)),
         blank_totalcharges=int(pd.to_numeric(df_raw["TotalCharges"], errors="coerce").isna().sum()),
     )
-    return TrainingRun(df_raw=df_raw, split=split, pipeline=pipeline, y_test_pred=y_test_pred, metrics=metrics, data=data)
+    return TrainingRun(
+        df_raw=df_raw,
+        split=split,
+        chosen=chosen,
+        pipeline=pipeline,
+        y_test_pred=y_test_pred,
+        metrics=metrics,
+        data=data,
+    )
 
 
 def write_artifact(run: TrainingRun, out_dir: Path, version: str, created_at: str) -> dict:
@@ -53,5 +63,5 @@ def write_artifact(run: TrainingRun, out_dir: Path, version: str, created_at: st
         "".join(dumps_line(r, f"parity.jsonl[{i}]") for i, r in enumerate(parity_records(run))),
     )
     write_text(out_dir / "examples.json", dumps_pretty(scored_examples, "examples.json"))
-    write_text(out_dir / "README.md", render(model, scored_examples, run.data.blank_totalcharges))
+    write_text(out_dir / "README.md", render(model, scored_examples, run.data.blank_totalcharges, run.chosen))
     return {"model": model, "examples": scored_examples}

@@ -2,13 +2,78 @@
 
 from __future__ import annotations
 
+from .cv_recipe import KFOLD_RANDOM_STATE, N_SPLITS, SHUFFLE
+from .notes_recipe import C as NOTES_C
+from .recipes import NOTES, ChosenC
+
 
 def _top_coefficients(model: dict, n: int, reverse: bool) -> list[tuple[str, float]]:
     pairs = list(zip(model["features"], model["coefficients"]))
     return sorted(pairs, key=lambda p: p[1], reverse=reverse)[:n]
 
 
-def render(model: dict, examples: dict, blank_totalcharges: int) -> str:
+def _how_trained(chosen: ChosenC) -> str:
+    if chosen.recipe == NOTES:
+        return "trained exactly as the course notes train it"
+    return (
+        f"trained as the course notes train it except for C={chosen.c:g}, chosen by {N_SPLITS}-fold cross-validation on the\n"
+        "full-train split as in the course's model-evaluation lesson (module 4)"
+    )
+
+
+def _cv_step(chosen: ChosenC) -> str:
+    if chosen.recipe == NOTES:
+        return ""
+    grid = ", ".join(f"{s.c:g}" for s in chosen.cv_scores)
+    return (
+        f"4. C: `KFold(n_splits={N_SPLITS}, shuffle={SHUFFLE}, random_state={KFOLD_RANDOM_STATE})` over the full-train "
+        f"split; for each C in\n   [{grid}] the pipeline of step 5 is fitted on four folds and scored (ROC AUC) on "
+        f"the fifth;\n   the C with the best mean wins: C={chosen.c:g} (table below).\n"
+    )
+
+
+def _cv_section(chosen: ChosenC) -> str:
+    if chosen.recipe == NOTES:
+        return ""
+    rows = "\n".join(
+        f"| {s.c:g} | {s.mean:.6f} | {s.std:.6f} | {'chosen' if s.c == chosen.c else ''} |"
+        for s in chosen.cv_scores
+    )
+    return f"""## Choice of C ({N_SPLITS}-fold cross-validation on full-train)
+| C | mean ROC AUC | std | |
+| --- | --- | --- | --- |
+{rows}
+
+(`model.json` keeps these in `metrics` as `cv_roc_auc_mean[C=...]` / `cv_roc_auc_std[C=...]`, full precision.)
+
+"""
+
+
+def _c_limitation(chosen: ChosenC) -> str:
+    if chosen.recipe == NOTES:
+        return "One train/test split, no cross-validated choice of C here (the course chose C=1.0); the test AUC has sampling noise."
+    picked = next(s for s in chosen.cv_scores if s.c == chosen.c)
+    notes_c = next((s for s in chosen.cv_scores if s.c == NOTES_C), None)
+    if notes_c is None:
+        return "C was chosen by cross-validation on full-train; the test AUC has sampling noise."
+    gain = picked.mean - notes_c.mean
+    than = "less" if gain < picked.std else "more"
+    return (
+        f"C was chosen by cross-validation on full-train: its mean AUC beats the notes' C=1.0 by {gain:.4f}, {than} "
+        f"than\n  one fold-to-fold std ({picked.std:.4f}); the test AUC has sampling noise."
+    )
+
+
+def _train_command(chosen: ChosenC, version: str) -> str:
+    if chosen.recipe == NOTES:
+        return f"`npm run train` (runs `scripts/train.sh`: installs the pinned uv and the locked environment, then\n  `training/train.py --version {version}`)"
+    return (
+        f"`npm run train -- --version {version} --recipe {chosen.recipe}` (runs `scripts/train.sh`: installs the pinned uv "
+        f"and the\n  locked environment, then `training/train.py --version {version} --recipe {chosen.recipe}`)"
+    )
+
+
+def render(model: dict, examples: dict, blank_totalcharges: int, chosen: ChosenC) -> str:
     m = model["metrics"]
     t = model["training"]
     d = model["data"]
@@ -23,7 +88,7 @@ def render(model: dict, examples: dict, blank_totalcharges: int) -> str:
     return f"""# Model card: churn {version}
 
 Logistic-regression churn model of the ML Zoomcamp course (module 5, "Deploying Machine Learning Models"),
-trained exactly as the course notes train it, and exported in a portable form for the TypeScript scorer.
+{_how_trained(chosen)}, and exported in a portable form for the TypeScript scorer.
 
 ## Intended use
 - Scores how likely a telco customer is to cancel (churn), as the course's churn service does, so a marketing
@@ -43,7 +108,7 @@ trained exactly as the course notes train it, and exported in a portable form fo
 2. `totalcharges` -> number with `errors='coerce'`, the {blank_totalcharges} blank values filled with 0; `churn` = (`churn == 'yes'`).
 3. Features: numerical {', '.join(model['preprocessing']['numerical'])}; the 16 categorical columns of the notes.
    `seniorcitizen` is an integer 0/1 in the data, so DictVectorizer keeps it as one numeric feature.
-4. `{model['estimator']}` fitted on the full-train records (`to_dict(orient='records')`).
+{_cv_step(chosen)}{4 if chosen.recipe == NOTES else 5}. `{model['estimator']}` fitted on the full-train records (`to_dict(orient='records')`).
    Solver {t['solver']}, {t['n_iter']} iterations.
 
 Versions: Python {t['python_version']}, scikit-learn {t['sklearn_version']}, scipy {t['scipy_version']},
@@ -51,7 +116,7 @@ numpy {t['numpy_version']}, pandas {t['pandas_version']} (all pinned by `trainin
 kept on purpose: from 1.4 on, the same code stops lbfgs at a different point and no longer reproduces the notes'
 numbers.
 
-## Metrics (test split, {m['n_test']} customers)
+{_cv_section(chosen)}## Metrics (test split, {m['n_test']} customers)
 | metric | value |
 | --- | --- |
 | ROC AUC | {m['test_roc_auc']:.6f} |
@@ -86,7 +151,7 @@ are per unit and not comparable in size with the one-hot ones.
   markets or time periods, and probabilities are not calibrated for them.
 - `gender` and `seniorcitizen` (an age proxy) are model inputs, as in the course. Using such attributes for
   offers or pricing may be unfair or unlawful; check coefficients and outcomes per group before any real use.
-- One train/test split, no cross-validated choice of C here (the course chose C=1.0); the test AUC has sampling noise.
+- {_c_limitation(chosen)}
 - Category values never seen in training get all-zero one-hot columns (DictVectorizer's behaviour), so such a
   customer is scored as if that field were absent; the scorer reports this as a warning.
 
@@ -100,8 +165,7 @@ are per unit and not comparable in size with the one-hot ones.
 - `examples.json`: the notes' two customers with their sklearn probabilities.
 
 ## How to regenerate and verify
-- `npm run train` (runs `scripts/train.sh`: installs the pinned uv and the locked environment, then
-  `training/train.py --version {version}`). The same lock, data and creation time give byte-identical files.
+- {_train_command(chosen, version)}. The same lock, data and creation time give byte-identical files.
 - `bash scripts/uv.sh run --frozen --project training python training/train.py --version {version} --check`
   retrains in a temporary directory and compares every file byte for byte with this folder.
 """

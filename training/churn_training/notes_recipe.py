@@ -48,7 +48,10 @@ CATEGORICAL = [
 NUMERIC_VALUED_CATEGORICALS = ["seniorcitizen"]
 STRING_CATEGORICAL = [c for c in CATEGORICAL if c not in NUMERIC_VALUED_CATEGORICALS]
 
-ESTIMATOR = "make_pipeline(DictVectorizer(sparse=False), LogisticRegression(C=1.0, max_iter=1000))"
+
+def estimator(c: float) -> str:
+    """The estimator as the notes write it, with the C it was fitted with (1.0 in the notes)."""
+    return f"make_pipeline(DictVectorizer(sparse=False), LogisticRegression(C={c!r}, max_iter={MAX_ITER}))"
 
 
 def prepare(df_raw: pd.DataFrame) -> pd.DataFrame:
@@ -83,12 +86,12 @@ def to_records(df: pd.DataFrame) -> list[dict]:
     return df[CATEGORICAL + NUMERICAL].to_dict(orient="records")
 
 
-def fit(df_full_train: pd.DataFrame) -> Pipeline:
+def fit(df_train: pd.DataFrame, c: float = C) -> Pipeline:
     pipeline = make_pipeline(
         DictVectorizer(sparse=False),
-        LogisticRegression(C=C, max_iter=MAX_ITER),
+        LogisticRegression(C=c, max_iter=MAX_ITER),
     )
-    pipeline.fit(to_records(df_full_train), df_full_train.churn.values)
+    pipeline.fit(to_records(df_train), df_train.churn.values)
     return pipeline
 
 
