@@ -55,6 +55,13 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/errors/' },
     },
     {
+      name: 'rollout-is-pure',
+      comment: 'src/rollout (variant assignment, comparison statistics) runs per record: it imports src/errors only.',
+      severity: 'error',
+      from: { path: '^src/rollout/' },
+      to: { pathNot: '^src/(rollout|errors)/' },
+    },
+    {
       name: 'infrastructure-not-to-commands',
       comment: 'Only the composition layers (cli, demo, app) see everything.',
       severity: 'error',

@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   CHURN_ERR_BATCH_RETRIABLE: mayPass,
   CHURN_ERR_PARTITION_FENCED: mayPass,
   CHURN_ERR_OUTPUT_TOO_LARGE: operatorFix,
+  CHURN_ERR_ROLLOUT: operatorFix,
 } as const satisfies Record<`CHURN_ERR_${string}`, ErrorCodeTraits>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
