@@ -1,9 +1,28 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { findKafkaError } from '../kafka/kafkajs-errors.js';
 import { startupBackoffMs } from '../kafka/startup-connect.js';
 import type { ProbeResult } from '../observability/health.js';
 import type { PartitionLeases } from './partition-leases.js';
+import { isTransientTransactionsError } from './transactions-check.js';
+
+/**
+ * kafkajs gives up on a consumer, and does not restart it, when the group coordinator stays unreachable past its
+ * retries: a broker restart that takes longer than that (seconds on a busy machine) would end the worker. These
+ * crashes say "the brokers are not there yet", not "no": the worker restarts the consumer itself.
+ */
+const BROKER_ABSENT_NAMES = new Set([
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+]);
+
+/** Whether a consumer crash kafkajs will not restart from comes from brokers being away for a while (pure). */
+export function isBrokerAbsentCrash(err: unknown): boolean {
+  return isTransientTransactionsError(err) || findKafkaError(err, BROKER_ABSENT_NAMES) !== undefined;
+}
 import type { StreamMetrics } from '../observability/stream-metrics.js';
 
 /**
@@ -17,6 +36,8 @@ export class ConsumerState {
   private assignment: number[] = [];
   private readonly lastProgress = new Map<number, number>();
   private resolveFatal: (err: Error) => void = () => undefined;
+  /** consumer restarts in a row since the last join (the backoff grows with it) */
+  private restarts = 0;
   readonly fatal: Promise<Error>;
 
   constructor(
@@ -26,6 +47,11 @@ export class ConsumerState {
       leases: PartitionLeases;
       log: Logger;
       metrics: StreamMetrics;
+      /**
+       * Starts the consumer again after a crash kafkajs does not restart from because the brokers were away
+       * (isBrokerAbsentCrash). Without it, every crash kafkajs does not restart from is fatal.
+       */
+      restart?: () => Promise<void>;
     },
   ) {
     this.fatal = new Promise<Error>((resolve) => {
@@ -60,6 +86,7 @@ export class ConsumerState {
       this.assignment = [...assigned].sort((a, b) => a - b);
       this.joined = true;
       this.crashed = undefined;
+      this.restarts = 0;
       metrics.rebalances.inc({ consumer: name });
       metrics.assignedPartitions.set({ consumer: name }, this.assignment.length);
       const now = Date.now();
@@ -78,14 +105,44 @@ export class ConsumerState {
       this.crashed = error.message;
       if (restart) {
         log.warn({ consumer: name, err: error }, 'consumer crashed; kafkajs restarts it');
+      } else if (this.options.restart !== undefined && isBrokerAbsentCrash(error)) {
+        this.restartLater(this.options.restart, error);
       } else {
-        log.error({ consumer: name, err: error }, 'consumer crashed and will not restart');
-        this.resolveFatal(new Error(`${name} consumer crashed: ${error.message}`, { cause: error }));
+        this.fail(error);
       }
     });
     consumer.on(consumer.events.STOP, () => {
       this.joined = false;
     });
+  }
+
+  private fail(error: Error): void {
+    const { log, name } = this.options;
+    log.error({ consumer: name, err: error }, 'consumer crashed and will not restart');
+    this.resolveFatal(new Error(`${name} consumer crashed: ${error.message}`, { cause: error }));
+  }
+
+  /**
+   * Restarts the consumer after a backoff; a restart that fails on absent brokers again is retried the same way.
+   * Meanwhile readiness says why; liveness fails once the owned partitions have been stuck for its limit, so an
+   * outage that does not end is still handed to the orchestrator.
+   */
+  private restartLater(restart: () => Promise<void>, error: Error): void {
+    const { log, name } = this.options;
+    this.restarts++;
+    const inMs = startupBackoffMs(this.restarts);
+    log.warn(
+      { consumer: name, err: error, restarts: this.restarts, restartInMs: inMs },
+      'consumer crashed while the brokers were away; restarting it',
+    );
+    // Unreferenced: a worker that is shutting down does not wait for it.
+    void sleep(inMs, undefined, { ref: false })
+      .then(restart)
+      .catch((err: unknown) => {
+        const failure = err instanceof Error ? err : new Error(String(err));
+        if (isBrokerAbsentCrash(failure)) this.restartLater(restart, failure);
+        else this.fail(failure);
+      });
   }
 
   readiness(): ProbeResult {

@@ -78,7 +78,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const liveGroup = config.stream.groupId;
   const replayGroup = `${config.stream.groupId}.replay`;
   const started: StartedConsumer[] = [];
+  let stopRequested = false;
   const stopConsumers = async () => {
+    stopRequested = true;
     await Promise.allSettled(started.map((c) => c.consumer.disconnect()));
     await Promise.allSettled(started.map((c) => c.leases.releaseAll()));
   };
@@ -108,6 +110,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       metrics,
       gate,
       sessionTimeoutMs: config.stream.sessionTimeoutMs,
+      isStopping: () => stopRequested,
     };
 
     live = await startConsumer(started, {
@@ -263,6 +266,8 @@ interface ConsumerSetup {
   source: SourceKind;
   pipeline: Omit<PipelineDeps, 'leases' | 'onCommitted'>;
   consumer: { maxBytesPerPartition: number; partitionsConsumedConcurrently: number };
+  /** true once the worker stops: a crashed consumer is then not restarted */
+  isStopping: () => boolean;
 }
 
 interface StartedConsumer {
@@ -281,7 +286,18 @@ async function startConsumer(started: StartedConsumer[], setup: ConsumerSetup): 
     transactionTimeoutMs: 60_000,
     logger: log,
   });
-  const state = new ConsumerState({ name: source.label, topic, leases, log, metrics: setup.metrics });
+  const state = new ConsumerState({
+    name: source.label,
+    topic,
+    leases,
+    log,
+    metrics: setup.metrics,
+    restart: async () => {
+      if (setup.isStopping()) return;
+      await consumer.connect();
+      await consumer.run(runOptions);
+    },
+  });
   const consumer = setup.clients.getConsumer({
     groupId,
     sessionTimeoutMs: setup.sessionTimeoutMs,
@@ -304,7 +320,8 @@ async function startConsumer(started: StartedConsumer[], setup: ConsumerSetup): 
 
   await consumer.connect();
   await consumer.subscribe(topic);
-  await consumer.run({ partitionsConsumedConcurrently: setup.consumer.partitionsConsumedConcurrently, eachBatch });
+  const runOptions = { partitionsConsumedConcurrently: setup.consumer.partitionsConsumedConcurrently, eachBatch };
+  await consumer.run(runOptions);
   log.info({ topic, groupId, replay: source.replay, exactlyOnce: true }, 'consumer running (transactional)');
   return member;
 }

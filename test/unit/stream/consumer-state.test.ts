@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Consumer } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -74,7 +75,7 @@ describe('consumer readiness after a join', () => {
 });
 
 describe('consumer state: what readiness and liveness read', () => {
-  function stateOverFakeLeases() {
+  function stateOverFakeLeases(restart?: () => Promise<void>) {
     const client = new FakeTransactionalClient();
     const metrics = new Registry();
     const leases = new PartitionLeases(client, new FakeGroupOffsets(), {
@@ -89,6 +90,7 @@ describe('consumer state: what readiness and liveness read', () => {
       leases,
       log: pino({ level: 'silent' }),
       metrics: streamMetrics(metrics),
+      ...(restart === undefined ? {} : { restart }),
     });
     const scripted = scriptedConsumer();
     state.attach(scripted.consumer);
@@ -174,6 +176,48 @@ describe('consumer state: what readiness and liveness read', () => {
     expect(fatal.message).toBe('live consumer crashed: not authorized to access group');
     expect(fatal.cause).toBe(cause);
     expect(state.readiness().reasons).toEqual(['live consumer crashed: not authorized to access group']);
+  });
+
+  it('a crash on absent brokers kafkajs does not restart from: the worker restarts the consumer, not fatal', async () => {
+    const kafkajs = createRequire(import.meta.url)('kafkajs') as typeof import('kafkajs');
+    let restarts = 0;
+    const { state, join, crash } = stateOverFakeLeases(() => {
+      restarts++;
+      // the first restart meets the brokers still away; the second one works
+      return restarts === 1
+        ? Promise.reject(new kafkajs.KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'))
+        : Promise.resolve();
+    });
+    join([0]);
+    // what kafkajs 2.2.4 ends a consumer with when the group coordinator stays unreachable past its retries
+    // (kafkajs' type declarations omit these constructors' arguments; the classes take them)
+    const NotFound = kafkajs.KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => Error;
+    const NonRetriable = kafkajs.KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error;
+    const notFound = new NotFound('Failed to find group coordinator');
+    const coordinatorGone = new NonRetriable(notFound, { cause: notFound });
+    crash(coordinatorGone, false);
+    expect(state.readiness().ok).toBe(false);
+    await waitUntil(() => restarts === 2, { timeoutMs: 5_000, intervalMs: 10, describe: () => `${restarts} restarts` });
+    expect(await Promise.race([state.fatal, Promise.resolve('not fatal')])).toBe('not fatal');
+    join([0]);
+    await waitUntil(() => state.readiness().ok, {
+      timeoutMs: 2_000,
+      intervalMs: 5,
+      describe: () => state.readiness().reasons.join('; '),
+    });
+  });
+
+  it('a crash kafkajs does not restart from that is not about absent brokers stays fatal with a restart hook', async () => {
+    let restarts = 0;
+    const { state, join, crash } = stateOverFakeLeases(() => {
+      restarts++;
+      return Promise.resolve();
+    });
+    join([0]);
+    crash(new Error('not authorized to access group'), false);
+    const fatal = await state.fatal;
+    expect(fatal.message).toBe('live consumer crashed: not authorized to access group');
+    expect(restarts).toBe(0);
   });
 
   it('is not ready after the consumer stops', async () => {
