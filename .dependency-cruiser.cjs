@@ -62,6 +62,61 @@ module.exports = {
       to: { pathNot: '^src/(rollout|errors)/' },
     },
     {
+      name: 'monitoring-is-pure',
+      comment:
+        'src/monitoring (drift windows, PSI against the training reference) runs per record: it imports src/errors, ' +
+        'src/rollout (the score histogram and PSI), src/contract, and src/model for types only.',
+      severity: 'error',
+      from: { path: '^src/monitoring/' },
+      to: { pathNot: '^src/(monitoring|errors|rollout|contract|model)/' },
+    },
+    {
+      name: 'monitoring-uses-model-types-only',
+      comment: 'The drift monitor reads the artifact reference as data: no model loading (file I/O) or scoring.',
+      severity: 'error',
+      from: { path: '^src/monitoring/' },
+      to: { path: '^src/model/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'serving-is-pure',
+      comment:
+        'src/serving (which model serves a customer, read per record and per request) is pure: it imports only ' +
+        'src/rollout, src/model, src/contract and src/errors.',
+      severity: 'error',
+      from: { path: '^src/serving/' },
+      to: { pathNot: '^src/(serving|rollout|model|contract|errors)/' },
+    },
+    {
+      name: 'experiments-core-is-pure',
+      comment:
+        'The comparison (tracker, report, views, tables) is pure: it imports src/rollout, src/serving and ' +
+        'src/errors; only published-predictions.ts, the reader of the prediction topics, does I/O.',
+      severity: 'error',
+      from: { path: '^src/experiments/', pathNot: '^src/experiments/published-predictions\\.ts$' },
+      to: { pathNot: '^src/(experiments|rollout|serving|errors)/' },
+    },
+    {
+      name: 'experiments-below-stream-and-http',
+      comment:
+        'The stream and the side-port feed and read the comparison: it never imports them, nor the commands. ' +
+        "Reading the prediction topics, it knows the prediction record's header names (stream/prediction-record.ts).",
+      severity: 'error',
+      from: { path: '^src/experiments/' },
+      to: {
+        path: '^src/(stream|http|kafka|model-registry|replay|cli|demo)/',
+        pathNot: '^src/stream/prediction-record\\.ts$',
+      },
+    },
+    {
+      name: 'model-registry-below-stream',
+      comment:
+        'The models and rollout topics (publishing, verifying, following) are below the stream and the side-port: ' +
+        'they are handed the follower as a ServingSetSource, and it imports neither.',
+      severity: 'error',
+      from: { path: '^src/model-registry/' },
+      to: { path: '^src/(stream|http|experiments|replay|cli|demo)/' },
+    },
+    {
       name: 'infrastructure-not-to-commands',
       comment: 'Only the composition layers (cli, demo, app) see everything.',
       severity: 'error',

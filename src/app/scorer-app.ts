@@ -1,15 +1,19 @@
 import type { Config } from '../config/config-schema.js';
+import { ExperimentTracker } from '../experiments/experiment-tracker.js';
 import { listenSidePort } from '../http/listen.js';
 import { buildHttpServer } from '../http/server.js';
 import type { ChurnModel } from '../model/churn-model.js';
-import { loadModel } from '../model/index.js';
+import type { RolloutClients } from '../model-registry/rollout-follower.js';
 import type { ProbeResult } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetricsRegistry, type Registry } from '../observability/metrics-registry.js';
 import type { KafkaClientSupplier } from '../stream/kafka-client-supplier.js';
+import type { ServingSetSource } from '../serving/serving-set.js';
 import type { SchemaRegistryConnection } from '../stream/schema-registry-connection.js';
 import { SCORER_VERSION } from '../stream/scorer-version.js';
 import { startWorker, type RunningWorker } from '../stream/worker.js';
+import { rolloutClientsOf } from './rollout-clients.js';
+import { localModel, rolloutFollower, startFollowing } from './serving-source.js';
 
 export interface ScorerAppOptions {
   /** the one validated configuration (src/config); each part is handed its slice */
@@ -18,61 +22,91 @@ export interface ScorerAppOptions {
   clients: KafkaClientSupplier;
   /** `run` and `demo` pass defaultSchemaRegistry(config.registry) */
   registry: SchemaRegistryConnection;
-  /** loaded from config.model.dir when not given */
+  /** the local model (revision 0's champion); loaded from config.model.dir when not given */
   model?: ChurnModel;
+  /** the rollout follower's clients; when not given, rolloutClientsOf(clients) (./rollout-clients.ts) */
+  rolloutClients?: RolloutClients;
   logger: Logger;
   /** the registry /metrics exposes; a new one (with process metrics) when not given */
   metrics?: Registry;
 }
 
-/** The running service: the stream worker and its HTTP side-port. */
+/** The running service: the rollout follower, the stream worker and its HTTP side-port. */
 export interface ScorerApp {
   /** where the side-port listens, e.g. http://127.0.0.1:8080 */
   readonly address: string;
-  /** what /readyz answers: not ready while starting and while stopping, then the worker's state */
+  /** what /readyz answers: not ready while starting and while stopping, then the follower's and worker's state */
   readiness(): ProbeResult;
   /** what /livez answers: fails when an owned partition is stuck */
   liveness(): ProbeResult;
   /** resolves when the worker fails for good: the process should exit */
   readonly fatal: Promise<Error>;
-  /** graceful stop: the worker first (finishes the open transactions, leaves its groups), then the side-port */
+  /** the serving set in force (the rollout follower's): what the next transaction and /predict use */
+  readonly serving: ServingSetSource;
+  /** graceful stop: the worker first (finishes the open transactions, leaves its groups), the follower, the side-port */
   stop(): Promise<void>;
 }
 
 /**
  * The composition root of the service: builds it from the configuration and the clients it is handed. The
- * side-port listens first, so an orchestrator sees /livez and a 503 /readyz with reasons during start-up; then
- * the stream worker starts. A worker that fails to start closes the side-port again.
+ * side-port listens first, so an orchestrator sees /livez and a 503 /readyz with reasons during start-up; then the
+ * rollout follower reads the models and rollout topics up to their end, so the worker's first transaction already
+ * uses the rollout in force; then the stream worker starts. Anything failing to start closes the side-port again.
  */
 export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerApp> {
   const { config, logger } = options;
-  const model = options.model ?? (await loadModel(config.model.dir));
-  logger.info({ model: { name: model.meta.name, version: model.meta.version, dir: config.model.dir } }, 'model loaded');
+  const local = await localModel(config, options.model, logger);
   const metrics = options.metrics ?? createMetricsRegistry();
+  const follower = rolloutFollower({
+    config,
+    clients: options.rolloutClients ?? rolloutClientsOf(options.clients, config.stream),
+    local,
+    logger,
+    metrics,
+  });
+  const experiments = new ExperimentTracker({ serving: follower });
 
   let worker: RunningWorker | undefined;
   let draining = false;
   const readiness = (): ProbeResult => {
     if (draining) return { ok: false, reasons: ['shutting down'] };
-    if (worker === undefined) return { ok: false, reasons: ['stream worker starting: topics, schemas, group join'] };
-    return worker.readiness();
+    const following = follower.readiness();
+    if (worker === undefined) {
+      return {
+        ok: false,
+        reasons: following.ok ? ['stream worker starting: topics, schemas, group join'] : following.reasons,
+      };
+    }
+    const working = worker.readiness();
+    return { ok: following.ok && working.ok, reasons: [...following.reasons, ...working.reasons] };
   };
   const liveness = (): ProbeResult => (worker === undefined ? { ok: true, reasons: [] } : worker.liveness());
-  const sidePort = await buildHttpServer({ config, model, logger, metrics, readiness, liveness });
+  const sidePort = await buildHttpServer({
+    config,
+    serving: follower,
+    experiments,
+    logger,
+    metrics,
+    readiness,
+    liveness,
+  });
   const { address, host } = await listenSidePort(sidePort, config.http, logger);
   logger.info({ address, host }, `side-port listening on ${address}`);
 
   try {
+    await startFollowing(follower, options.clients, config);
     worker = await startWorker({
       config,
       clients: options.clients,
       registry: options.registry,
-      model,
+      serving: follower,
+      experiments,
       logger,
       metrics,
       scorerVersion: SCORER_VERSION,
     });
   } catch (err) {
+    await follower.stop();
     await sidePort.close().catch(() => undefined);
     throw err;
   }
@@ -83,10 +117,12 @@ export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerA
     readiness,
     liveness,
     fatal: running.fatal,
+    serving: follower,
     stop: () => {
       stopping ??= (async () => {
         draining = true;
         await running.stop();
+        await follower.stop();
         await sidePort.close().catch((err: unknown) => {
           logger.warn({ err }, 'error while closing the side-port');
         });

@@ -3,8 +3,10 @@ import { modelCommand } from './commands/model-info.js';
 import { scoreCommand } from './commands/score.js';
 import { serveCommand } from './commands/serve.js';
 import { demoCommand } from './commands/demo.js';
+import { experimentCommand } from './commands/experiment.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
+import { rolloutCommand } from './commands/rollout.js';
 
 /**
  * The churn-scorer command line. Each command lives in its own file under commands/ and is only wired here.
@@ -20,7 +22,9 @@ export function buildProgram(): Command {
   program.addCommand(serveCommand());
   program.addCommand(scoreCommand());
   program.addCommand(modelCommand());
+  program.addCommand(rolloutCommand());
   program.addCommand(replayCommand());
   program.addCommand(demoCommand());
+  program.addCommand(experimentCommand());
   return program;
 }

@@ -146,6 +146,11 @@ export const ConfigSchema = Type.Object(
         // Absolute after loadConfig resolves it (relative: against the repository root).
         dir: env('MODEL_DIR', NonEmpty, 'model artifact directory (relative: to the repository root)'),
         strictCategories: env('STRICT_CATEGORIES', Type.Boolean(), 'reject unknown category values instead of warning'),
+        followRollout: env(
+          'MODEL_FOLLOW_ROLLOUT',
+          Type.Boolean(),
+          '`serve`: follow the rollout topics like `run` does (`run` always follows them)',
+        ),
       },
       strict,
     ),
@@ -217,6 +222,9 @@ export const ConfigSchema = Type.Object(
         predictions: env('TOPIC_PREDICTIONS', TopicName, 'output topic'),
         deadLetter: env('TOPIC_DLQ', TopicName, 'dead-letter topic'),
         replay: env('TOPIC_REPLAY', TopicName, 'replay topic'),
+        shadow: env('TOPIC_PREDICTIONS_SHADOW', TopicName, 'shadow predictions (shadow versions, replay --compare)'),
+        models: env('TOPIC_MODELS', TopicName, 'compacted topic of published model versions (model publish)'),
+        rollout: env('TOPIC_ROLLOUT', TopicName, 'compacted topic of the rollout in force (rollout set)'),
         create: env(
           'TOPICS_CREATE',
           Type.Boolean(),

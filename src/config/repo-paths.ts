@@ -11,5 +11,7 @@ export const REPO_PATHS = {
   packageJson: join(REPO_ROOT, 'package.json'),
   schemasDir: join(REPO_ROOT, 'schemas'),
   telcoCsv: join(REPO_ROOT, 'data', 'WA_Fn-UseC_-Telco-Customer-Churn.csv'),
+  /** one directory per trained version (models/churn/1.0.0, ...): the demo publishes two of them */
+  churnModelsDir: join(REPO_ROOT, 'models', 'churn'),
   localStackEnv: join(REPO_ROOT, '.stack', 'env'),
 } as const;

@@ -5,6 +5,10 @@ export interface ScoredCustomer {
   churn: boolean;
   /** event_time -> prediction received, ms */
   latencyMs: number;
+  /** champion, canary or ab: how the rollout in force served the customer */
+  variant: string;
+  /** the model version that scored it */
+  version: string;
 }
 
 export interface DemoSummary {
@@ -47,4 +51,69 @@ export function percentile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[rank] as number;
+}
+
+/** How many customers one (variant, version) of a rollout served. */
+export interface VariantShare {
+  variant: string;
+  version: string;
+  customers: number;
+  /** customers / all customers scored */
+  share: number;
+}
+
+const VARIANT_ORDER = ['champion', 'canary', 'ab'];
+
+/** The customers per (variant, version): the champion first, then canary, then ab, then by version. */
+export function variantSplit(scored: readonly ScoredCustomer[]): VariantShare[] {
+  const counts = new Map<string, VariantShare>();
+  for (const s of scored) {
+    const key = `${s.variant}\u0000${s.version}`;
+    const entry = counts.get(key) ?? { variant: s.variant, version: s.version, customers: 0, share: 0 };
+    entry.customers += 1;
+    counts.set(key, entry);
+  }
+  return [...counts.values()]
+    .map((v) => ({ ...v, share: v.customers / scored.length }))
+    .sort((a, b) => rank(a.variant) - rank(b.variant) || a.version.localeCompare(b.version));
+}
+
+function rank(variant: string): number {
+  const index = VARIANT_ORDER.indexOf(variant);
+  return index === -1 ? VARIANT_ORDER.length : index;
+}
+
+/** What two paths said about the same customers: how many got the same variant and version on both. */
+export interface VariantAgreement {
+  compared: number;
+  agreeing: number;
+  /** the first few customers served differently, for the line that says so */
+  differing: { customerid: string; stream: string; http: string }[];
+}
+
+/**
+ * The stream's variant of each customer against another path's answer for the same customer (pure): a customer
+ * is assigned by a hash of its id, so HTTP /predict must name the same variant and version as the stream did.
+ */
+export function variantAgreement(
+  stream: readonly ScoredCustomer[],
+  other: ReadonlyMap<string, { variant: string; version: string }>,
+): VariantAgreement {
+  const differing: VariantAgreement['differing'] = [];
+  let compared = 0;
+  let agreeing = 0;
+  for (const s of stream) {
+    const answer = other.get(s.customerid);
+    if (answer === undefined) continue;
+    compared += 1;
+    if (answer.variant === s.variant && answer.version === s.version) agreeing += 1;
+    else if (differing.length < 3) {
+      differing.push({
+        customerid: s.customerid,
+        stream: `${s.variant} ${s.version}`,
+        http: `${answer.variant} ${answer.version}`,
+      });
+    }
+  }
+  return { compared, agreeing, differing };
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Message } from 'kafkajs';
-import { IDEMPOTENT_PRODUCER } from '../kafka/client.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import type { PublishedPrediction } from '../experiments/experiment-report.js';
+import { publishedPrediction } from '../experiments/published-predictions.js';
+import { IDEMPOTENT_PRODUCER } from '../kafka/client.js';
 import { AvroDecoder } from '../serde/avro-decoder.js';
 import { AvroEncoder } from '../serde/avro-encoder.js';
 import type { ChurnPrediction, CustomerEvent } from '../serde/avro-records.js';
@@ -15,6 +17,10 @@ export interface DemoRunResult {
   produced: number;
   scored: ScoredCustomer[];
   duplicates: number;
+  /** this run's live predictions as published, for the comparison (src/experiments/experiment-report.ts) */
+  live: PublishedPrediction[];
+  /** this run's shadow predictions (empty unless a shadow topic was read) */
+  shadow: PublishedPrediction[];
   /** first event sent -> last prediction received */
   elapsedMs: number;
   produceMs: number;
@@ -25,21 +31,31 @@ export interface DemoProgress {
   received(count: number): void;
 }
 
+/** Shadow predictions to wait for: `perChampionEvent` on `topic` for each event the champion served. */
+export interface ExpectedShadows {
+  topic: string;
+  perChampionEvent: number;
+}
+
 /**
  * The demo's client side, as the company's systems would be: produces the customers as
  * CustomerEvents (Avro via the registry) and reads the predictions back with a
- * read_committed consumer, counting only this run's event ids.
+ * read_committed consumer, counting only this run's event ids. With `shadows`, it reads the shadow
+ * topic too and waits until every event the champion served has its shadow predictions (they are
+ * committed in the same transaction as the live one, but the two topics are fetched apart).
  */
 export async function produceAndCollect(options: {
   kafka: Kafka;
   registry: SchemaRegistryClient;
   topics: Pick<Config['topics'], 'customers' | 'predictions'>;
+  shadows?: ExpectedShadows | undefined;
   customers: readonly TelcoCustomer[];
   timeoutMs: number;
   logger: Logger;
   progress: DemoProgress;
 }): Promise<DemoRunResult> {
-  const { kafka, registry, topics, customers, progress } = options;
+  const { kafka, registry, topics, shadows, customers, progress } = options;
+  const readTopics = shadows === undefined ? [topics.predictions] : [topics.predictions, shadows.topic];
   const runId = `demo-${randomUUID().slice(0, 8)}`;
   const encoder = await AvroEncoder.create<CustomerEvent>({
     registry,
@@ -52,11 +68,16 @@ export async function produceAndCollect(options: {
   // Read predictions from the current end, so earlier runs' predictions are not counted.
   const admin = kafka.admin();
   await admin.connect();
-  const startOffsets = await admin.fetchTopicOffsets(topics.predictions);
+  const startOffsets = await Promise.all(
+    readTopics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })),
+  );
   await admin.disconnect();
 
   const eventTimes = new Map<string, number>();
   const scored = new Map<string, ScoredCustomer>();
+  const live: PublishedPrediction[] = [];
+  const shadow = new Map<string, PublishedPrediction>();
+  let championEvents = 0;
   let duplicates = 0;
   let lastReceived = 0;
   let finish: () => void = () => undefined;
@@ -66,7 +87,7 @@ export async function produceAndCollect(options: {
 
   const consumer = kafka.consumer({ groupId: `churn-scorer.${runId}`, readUncommitted: false, maxWaitTimeInMs: 50 });
   await consumer.connect();
-  await consumer.subscribe({ topics: [topics.predictions], fromBeginning: false });
+  await consumer.subscribe({ topics: readTopics, fromBeginning: false });
   await consumer.run({
     eachBatch: async ({ batch }) => {
       const now = Date.now();
@@ -74,6 +95,12 @@ export async function produceAndCollect(options: {
         const prediction = await decoder.decode(record.value);
         const eventTime = eventTimes.get(prediction.event_id);
         if (eventTime === undefined) continue; // not this run's
+        if (batch.topic !== topics.predictions) {
+          const key = `${prediction.event_id}\u0000${prediction.model_version}`;
+          if (shadow.has(key)) duplicates++;
+          else shadow.set(key, publishedPrediction(prediction, record.headers));
+          continue;
+        }
         if (scored.has(prediction.event_id)) {
           duplicates++;
           continue;
@@ -83,14 +110,21 @@ export async function produceAndCollect(options: {
           probability: prediction.churn_probability,
           churn: prediction.churn,
           latencyMs: now - eventTime,
+          variant: prediction.variant,
+          version: prediction.model_version,
         });
+        live.push(publishedPrediction(prediction, record.headers));
+        if (prediction.variant === 'champion') championEvents++;
+        lastReceived = now;
       }
-      lastReceived = now;
       progress.received(scored.size);
-      if (scored.size === customers.length) finish();
+      const shadowsIn = shadows === undefined || shadow.size >= championEvents * shadows.perChampionEvent;
+      if (scored.size === customers.length && shadowsIn) finish();
     },
   });
-  for (const o of startOffsets) consumer.seek({ topic: topics.predictions, partition: o.partition, offset: o.high });
+  for (const { topic, offsets } of startOffsets) {
+    for (const o of offsets) consumer.seek({ topic, partition: o.partition, offset: o.high });
+  }
 
   const producer = kafka.producer({ ...IDEMPOTENT_PRODUCER });
   await producer.connect();
@@ -127,14 +161,20 @@ export async function produceAndCollect(options: {
   clearTimeout(timer);
   await consumer.disconnect();
   if (outcome === 'timeout') {
+    const missingShadows =
+      shadows === undefined
+        ? ''
+        : `, ${shadow.size} of ${championEvents * shadows.perChampionEvent} shadow predictions`;
     throw new Error(
-      `timed out after ${options.timeoutMs / 1000} s: ${scored.size} of ${customers.length} predictions received`,
+      `timed out after ${options.timeoutMs / 1000} s: ${scored.size} of ${customers.length} predictions received${missingShadows}`,
     );
   }
   return {
     produced: customers.length,
     scored: [...scored.values()],
     duplicates,
+    live,
+    shadow: [...shadow.values()],
     elapsedMs: lastReceived - started,
     produceMs,
   };

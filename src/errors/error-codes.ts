@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   CHURN_ERR_SCHEMA_FILE: operatorFix,
   CHURN_ERR_CLI_USAGE: operatorFix,
   CHURN_ERR_REPLAY_RANGE: operatorFix,
+  CHURN_ERR_REPLAY_COMPARE: operatorFix,
   CHURN_ERR_LOCAL_STACK: operatorFix,
   CHURN_ERR_KAFKA_UNREACHABLE: mayPass,
   CHURN_ERR_KAFKA_AUTH: operatorFix,
@@ -48,6 +49,12 @@ export const ERROR_CODES = {
   CHURN_ERR_PARTITION_FENCED: mayPass,
   CHURN_ERR_OUTPUT_TOO_LARGE: operatorFix,
   CHURN_ERR_ROLLOUT: operatorFix,
+  CHURN_ERR_ROLLOUT_CHANGE: operatorFix,
+  CHURN_ERR_ROLLOUT_CONFLICT: mayPass,
+  CHURN_ERR_MODEL_REFUSED: operatorFix,
+  CHURN_ERR_MODEL_VERSION_TAKEN: operatorFix,
+  CHURN_ERR_MODEL_NOT_PUBLISHED: operatorFix,
+  CHURN_ERR_TOPIC_READ_TIMEOUT: mayPass,
 } as const satisfies Record<`CHURN_ERR_${string}`, ErrorCodeTraits>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

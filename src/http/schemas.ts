@@ -17,6 +17,11 @@ export const SCHEMA_IDS = {
   error: 'Error',
   probe: 'ProbeStatus',
   model: 'ModelInfo',
+  variantComparison: 'VariantComparison',
+  shadowComparison: 'ShadowComparison',
+  rollout: 'Rollout',
+  experimentRevision: 'ExperimentRevision',
+  experiments: 'Experiments',
 } as const;
 
 export function ref(id: string): TSchema {
@@ -29,6 +34,17 @@ const Probability = Type.Number({
   description: "Churn probability, as scikit-learn's predict_proba(X)[:, 1].",
 });
 const Churn = Type.Boolean({ description: 'churn_probability >= the model threshold (0.5).' });
+const Variant = Type.Unsafe<'champion' | 'canary' | 'ab'>({
+  type: 'string',
+  enum: ['champion', 'canary', 'ab'],
+  description:
+    'How the model version served the customer: champion, or a challenger (canary, ab) whose share of the ' +
+    "customers holds the customer's bucket (a stable hash of customerid; the champion without a customerid).",
+});
+const RolloutRevision = Type.Integer({
+  minimum: 0,
+  description: 'Revision of the rollout in force (0: no rollout published; the local model is the champion).',
+});
 const Warnings = Type.Array(Type.String(), {
   description: 'Non-fatal remarks, e.g. a category the model has not seen (scored as all-zero for that field).',
 });
@@ -38,6 +54,8 @@ export const PredictionSchema = Type.Object(
     churn_probability: Probability,
     churn: Churn,
     model_version: Type.String({ description: 'Version of the model artifact that scored the customer.' }),
+    variant: Variant,
+    rollout_revision: RolloutRevision,
     warnings: Warnings,
   },
   { $id: SCHEMA_IDS.prediction, title: 'Prediction', additionalProperties: false },
@@ -45,21 +63,30 @@ export const PredictionSchema = Type.Object(
 export type Prediction = Static<typeof PredictionSchema>;
 
 export const BatchItemSchema = Type.Object(
-  { churn_probability: Probability, churn: Churn, warnings: Warnings },
+  {
+    churn_probability: Probability,
+    churn: Churn,
+    model_version: Type.String({ description: 'Version of the model artifact that scored this customer.' }),
+    variant: Variant,
+    warnings: Warnings,
+  },
   { $id: SCHEMA_IDS.batchItem, title: 'BatchPredictionItem', additionalProperties: false },
 );
 export type BatchItem = Static<typeof BatchItemSchema>;
 
 export const BatchResponseSchema = Type.Object(
   {
-    model_version: Type.String(),
+    model_version: Type.String({
+      description: "The champion's version; each prediction names the version that scored it.",
+    }),
+    rollout_revision: RolloutRevision,
     predictions: Type.Array(ref(SCHEMA_IDS.batchItem), {
       description: 'One prediction per customer, in the order of the request.',
     }),
   },
   { $id: SCHEMA_IDS.batchResponse, title: 'BatchPredictionResponse', additionalProperties: false },
 );
-export type BatchResponse = { model_version: string; predictions: BatchItem[] };
+export type BatchResponse = { model_version: string; rollout_revision: number; predictions: BatchItem[] };
 
 export function batchRequestSchema(batchMax: number) {
   return Type.Object(
@@ -76,7 +103,23 @@ export function batchRequestSchema(batchMax: number) {
   );
 }
 
-export const CustomerComponentSchema = { ...CustomerSchema, $id: SCHEMA_IDS.customer };
+/**
+ * The contract's customer, plus the customerid that picks the customer's variant (the stream uses the
+ * event's customerid the same way, so both give a customer the same model).
+ */
+export const CustomerComponentSchema = {
+  ...CustomerSchema,
+  properties: {
+    ...CustomerSchema.properties,
+    customerid: Type.String({
+      description:
+        "Optional. The customer's id: picks the model version that serves the customer under the rollout in force " +
+        '(the same one the stream uses for this customer). Without it the champion scores.',
+      examples: ['8879-zkjof'],
+    }),
+  },
+  $id: SCHEMA_IDS.customer,
+};
 
 export const ErrorSchema = Type.Object(
   {
@@ -130,8 +173,101 @@ export const ModelInfoSchema = Type.Object(
     preprocessing: Type.Record(Type.String(), Type.Unknown()),
     categories: Type.Record(Type.String(), Type.Array(Type.String())),
     numeric_ranges: Type.Optional(Type.Record(Type.String(), Type.Object({ min: Type.Number(), max: Type.Number() }))),
+    rollout_revision: RolloutRevision,
   },
-  { $id: SCHEMA_IDS.model, title: 'ModelInfo', description: 'Model artifact metadata (no coefficients).' },
+  {
+    $id: SCHEMA_IDS.model,
+    title: 'ModelInfo',
+    description: "The champion's artifact metadata (no coefficients) under the rollout in force.",
+  },
+);
+
+const NullableNumber = (description: string) =>
+  Type.Union([Type.Number(), Type.Null()], { description: `${description}; null before the first event.` });
+
+export const VariantComparisonSchema = Type.Object(
+  {
+    variant: Type.String({ description: 'champion, canary or ab' }),
+    version: Type.String(),
+    count: Type.Integer({ minimum: 0, description: 'Committed live predictions.' }),
+    mean_score: NullableNumber('Mean churn probability'),
+    histogram: Type.Array(Type.Integer({ minimum: 0 }), {
+      description: 'Predictions per tenth of [0, 1], lowest first (10 bins; 1 counts in the last).',
+    }),
+    churned: Type.Integer({ minimum: 0, description: "Predictions at or above the version's threshold." }),
+    churn_rate: NullableNumber('churned / count'),
+    threshold: Type.Number(),
+  },
+  { $id: SCHEMA_IDS.variantComparison, title: 'VariantComparison', additionalProperties: false },
+);
+
+export const ShadowComparisonSchema = Type.Object(
+  {
+    version: Type.String({ description: 'The shadow version.' }),
+    champion_version: Type.String(),
+    events: Type.Integer({ minimum: 0, description: 'Events both scored.' }),
+    agreement: NullableNumber('Share of events with the same churn decision, each at its own threshold'),
+    mean_abs_delta: NullableNumber('Mean |shadow score - champion score|'),
+    psi: NullableNumber("Population stability index of the shadow's score histogram against the champion's"),
+    riskiest_quartile_jaccard: NullableNumber('Jaccard overlap of the riskiest 25% of events by each model'),
+    riskiest_quartile_exact: Type.Boolean({
+      description: 'false once the events outnumber the sample the overlap is computed over.',
+    }),
+  },
+  { $id: SCHEMA_IDS.shadowComparison, title: 'ShadowComparison', additionalProperties: false },
+);
+
+export const RolloutSchema = Type.Object(
+  {
+    champion: Type.String(),
+    challengers: Type.Array(
+      Type.Object(
+        {
+          version: Type.String(),
+          kind: Type.String({ description: 'canary or ab' }),
+          weight: Type.Number({ minimum: 0, maximum: 100, description: 'Percent of the customers.' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    shadows: Type.Array(Type.String()),
+    salt: Type.String(),
+  },
+  { $id: SCHEMA_IDS.rollout, title: 'Rollout', additionalProperties: false },
+);
+
+const revisionProperties = {
+  revision: RolloutRevision,
+  rollout: ref(SCHEMA_IDS.rollout),
+  since: Type.String({ format: 'date-time', description: 'When this process first saw the revision.' }),
+  variants: Type.Array(ref(SCHEMA_IDS.variantComparison)),
+  shadows: Type.Array(ref(SCHEMA_IDS.shadowComparison)),
+};
+
+export const ExperimentRevisionSchema = Type.Object(revisionProperties, {
+  $id: SCHEMA_IDS.experimentRevision,
+  title: 'ExperimentRevision',
+  additionalProperties: false,
+});
+
+export const ExperimentsSchema = Type.Object(
+  {
+    ...revisionProperties,
+    previous: Type.Union([ref(SCHEMA_IDS.experimentRevision), Type.Null()], {
+      description: 'The revision before the one in force (its experiment, finished), or null.',
+    }),
+    note: Type.Union([Type.String(), Type.Null()], {
+      description: 'Why variants and shadows are empty when no stream feeds this process; null otherwise.',
+    }),
+  },
+  {
+    $id: SCHEMA_IDS.experiments,
+    title: 'Experiments',
+    description:
+      'The comparison of the rollout in force, from the predictions this process committed to Kafka ' +
+      '(HTTP predictions are not counted); `experiment report` recomputes it from the topics.',
+    additionalProperties: false,
+  },
 );
 
 /** Shared schemas in registration order (referenced ones first). */
@@ -145,6 +281,11 @@ export function sharedSchemas(batchMax: number): TSchema[] {
     ErrorSchema,
     ProbeSchema,
     ModelInfoSchema,
+    VariantComparisonSchema,
+    ShadowComparisonSchema,
+    RolloutSchema,
+    ExperimentRevisionSchema,
+    ExperimentsSchema,
   ];
 }
 

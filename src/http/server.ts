@@ -1,14 +1,16 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { createValidationRules } from '../contract/customer.js';
-import type { ChurnModel } from '../model/index.js';
+import { ExperimentTracker, type ExperimentsSource } from '../experiments/experiment-tracker.js';
+import { registerExperimentMetrics } from '../observability/experiment-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { httpMetrics } from '../observability/http-metrics.js';
-import { churnCounters, predictionMetrics, recordModelInfo } from '../observability/prediction-metrics.js';
+import { churnCounters, predictionMetrics } from '../observability/prediction-metrics.js';
+import type { ServingModel, ServingSetSource } from '../serving/serving-set.js';
 import { installBearerAuth } from './bearer-auth.js';
 import { capConnections, timeoutServerOptions, type ConnectionLimits } from './connection-limits.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handling.js';
 import { registerLoadShedding, type PressureLimits } from './load-shedding.js';
+import { experimentsRoute } from './plugins/experiments-route.js';
 import { healthRoutes } from './plugins/health-routes.js';
 import { metricsRoute } from './plugins/metrics-route.js';
 import { modelRoute } from './plugins/model-route.js';
@@ -19,7 +21,7 @@ import { installRequestMetrics } from './request-metrics.js';
 import { sharedSchemas } from './schemas.js';
 
 /** Version of the HTTP contract (paths and bodies), shown in the OpenAPI document. */
-export const HTTP_API_VERSION = '1.0.0';
+export const HTTP_API_VERSION = '1.1.0';
 
 /** The slice of the service configuration the side-port reads (the full Config satisfies it). */
 export interface HttpServerConfig {
@@ -31,12 +33,22 @@ export interface HttpServerConfig {
     /** token: null = no auth (loadConfig has already read tokenFile into token). */
     auth: { token: string | null; protectMetrics: boolean };
   };
-  model: { strictCategories: boolean };
 }
 
 export interface HttpServerOptions {
   config: HttpServerConfig;
-  model: ChurnModel;
+  /**
+   * The rollout in force and its models (src/serving/serving-set.ts), read per request: a follower swapping it
+   * changes what /predict and /model answer from the next request on. `serve` without a rollout passes
+   * fixedServingSetSource(singleModelServingSet(...)).
+   */
+  serving: ServingSetSource;
+  /**
+   * The stream's comparison of variants and shadows (an ExperimentTracker the worker feeds): GET /experiments
+   * and the churn_experiment_* / churn_shadow_* gauges read it. Without it (`serve`: no stream) GET
+   * /experiments shows the rollout with no comparison, and there are no such gauges.
+   */
+  experiments?: ExperimentsSource;
   logger: Logger;
   /** The process's metrics registry; the server adds its HTTP and prediction metrics to it. */
   metrics: Registry;
@@ -61,7 +73,7 @@ const acceptAnyBody = () => () => true;
  * the prediction); client errors are logged at debug, server errors at error.
  */
 export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
-  const { config, model, logger, metrics } = options;
+  const { config, serving, logger, metrics } = options;
   const limits = { bodyLimitBytes: config.http.bodyLimitBytes };
 
   const app = Fastify({
@@ -89,25 +101,34 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   if (token !== null) installBearerAuth(app, { token, protectMetrics, realm: config.service.name });
 
   const predictions = predictionMetrics(metrics);
-  recordModelInfo(predictions, model.meta);
+  // The champion can change under a rollout: churn_model_info names the one in force at each scrape.
+  const championInfo = () => {
+    const set = serving.current();
+    const { meta } = (set.models.get(set.rollout.champion.version) as ServingModel).model;
+    predictions.modelInfo.reset();
+    predictions.modelInfo.set({ name: meta.name, version: meta.version }, 1);
+  };
+  championInfo();
+  if (options.experiments !== undefined) registerExperimentMetrics(metrics, options.experiments);
 
-  await app.register(openApi, {
-    title: config.service.name,
-    version: HTTP_API_VERSION,
-    modelVersion: model.meta.version,
-    bearerAuth: token !== null,
-  });
+  await app.register(openApi, { title: config.service.name, version: HTTP_API_VERSION, bearerAuth: token !== null });
   await app.register(healthRoutes, { liveness: checks(options.liveness), readiness: checks(options.readiness) });
   await app.register(predictRoutes, {
-    model,
-    rules: createValidationRules({
-      categories: model.meta.categories,
-      strictCategories: config.model.strictCategories,
-    }),
+    serving,
     batchMax: config.http.batchMax,
     churnCounters: churnCounters(predictions, 'http'),
   });
-  await app.register(modelRoute, { meta: model.meta });
-  await app.register(metricsRoute, { registry: metrics });
+  await app.register(modelRoute, { serving });
+  await app.register(experimentsRoute, { experiments: options.experiments ?? sidePortOnlyExperiments(serving) });
+  await app.register(metricsRoute, { registry: metrics, beforeScrape: championInfo });
   return app;
+}
+
+/** GET /experiments of a side-port no stream feeds (`serve`): the rollout in force, no comparison. */
+function sidePortOnlyExperiments(serving: ServingSetSource): ExperimentsSource {
+  const unfed = new ExperimentTracker({ serving });
+  const note =
+    'This process runs no stream worker: comparisons come from the predictions the stream commits. Ask a ' +
+    '`churn-scorer run` worker, or run `churn-scorer experiment report`.';
+  return { summary: () => ({ ...unfed.summary(), note }) };
 }

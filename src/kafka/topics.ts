@@ -11,9 +11,12 @@ export interface TopicSpec {
   replicationFactor: number;
   /** min.insync.replicas; null leaves the broker's default */
   minInsyncReplicas: number | null;
+  /** retention.ms; not set on a compacted topic, whose records are kept until a newer one of the same key */
   retentionMs: number;
   /** max.message.bytes: the largest record batch the broker accepts on the topic */
   maxMessageBytes: number;
+  /** cleanup.policy; unset leaves the broker's default (delete) */
+  cleanupPolicy?: 'delete' | 'compact';
 }
 
 /** Topics the worker needs do not exist, and it may not create them (topics.create=false). */
@@ -50,7 +53,8 @@ export async function ensureTopics(
     numPartitions: spec.partitions,
     replicationFactor: spec.replicationFactor,
     configEntries: [
-      { name: 'retention.ms', value: String(spec.retentionMs) },
+      ...(spec.cleanupPolicy === undefined ? [] : [{ name: 'cleanup.policy', value: spec.cleanupPolicy }]),
+      ...(spec.cleanupPolicy === 'compact' ? [] : [{ name: 'retention.ms', value: String(spec.retentionMs) }]),
       { name: 'max.message.bytes', value: String(spec.maxMessageBytes) },
       ...(spec.minInsyncReplicas === null
         ? []

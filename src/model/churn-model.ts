@@ -18,6 +18,8 @@ export interface ModelMeta {
   readonly preprocessing: ModelArtifact['preprocessing'];
   readonly categories: Readonly<Partial<Record<StringCategoricalFeature, readonly string[]>>>;
   readonly numeric_ranges: ModelArtifact['numeric_ranges'];
+  /** The training distributions (the drift monitor's baseline); absent in artifacts written before them. */
+  readonly reference: ModelArtifact['reference'];
 }
 
 export interface UnknownCategory {

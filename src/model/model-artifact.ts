@@ -8,9 +8,69 @@ export const MODEL_FILE_NAME = 'model.json';
 // TypeBox rejects NaN and +-Infinity for Type.Number by default, which is what an exact scorer needs.
 const NumericRange = Type.Object({ min: Type.Number(), max: Type.Number() });
 
+// Inside `reference` every object is closed (additionalProperties: false): the drift monitor reads these counts
+// as its baseline, so a misspelt key must fail at load time rather than silently leave a feature unmonitored.
+const CLOSED = { additionalProperties: false } as const;
+const Count = Type.Integer({ minimum: 0 });
+
+/**
+ * A numeric feature over the training deciles: `edges` ascending; a value x falls in bin i = the number of edges
+ * <= x, so bin i holds [edges[i-1], edges[i]) and the end bins are open; `counts` has one entry per bin
+ * (edges.length + 1). `min` and `max` are the training range (a live value outside it is "out of range").
+ */
+export const NumericReferenceSchema = Type.Object(
+  {
+    edges: Type.Array(Type.Number(), { minItems: 1 }),
+    counts: Type.Array(Count, { minItems: 2 }),
+    min: Type.Number(),
+    max: Type.Number(),
+  },
+  CLOSED,
+);
+
+/** A categorical feature's category counts, in the artifact's category order; `unseen` is 0 in training. */
+export const CategoricalReferenceSchema = Type.Object(
+  {
+    categories: Type.Array(Type.Union([Type.String(), Type.Number()]), { minItems: 1 }),
+    counts: Type.Array(Count, { minItems: 1 }),
+    unseen: Count,
+  },
+  CLOSED,
+);
+
+/** The training scores over `bins` equal bins on [0, 1]: bin = floor(score * bins), 1 in the last bin. */
+export const ScoreReferenceSchema = Type.Object(
+  {
+    bins: Type.Union([Type.Literal(10), Type.Literal(20)]),
+    counts: Type.Array(Count),
+  },
+  CLOSED,
+);
+
+/**
+ * The training data's distributions (training/churn_training/reference.py writes them): the drift monitor's
+ * baseline. `rows` customers of the `split` the model was fitted on; every feature's counts add up to `rows`.
+ */
+export const ModelReferenceSchema = Type.Object(
+  {
+    split: Type.String({ minLength: 1 }),
+    rows: Type.Integer({ minimum: 1 }),
+    numeric: Type.Record(Type.String(), NumericReferenceSchema),
+    categorical: Type.Record(Type.String(), CategoricalReferenceSchema),
+    score: ScoreReferenceSchema,
+  },
+  CLOSED,
+);
+
+export type NumericReference = Static<typeof NumericReferenceSchema>;
+export type CategoricalReference = Static<typeof CategoricalReferenceSchema>;
+export type ScoreReference = Static<typeof ScoreReferenceSchema>;
+export type ModelReference = Static<typeof ModelReferenceSchema>;
+
 /**
  * Shape of models/churn/<version>/model.json, written by training/train.py and described in that model folder's
- * README ("Files"). Extra keys are tolerated.
+ * README ("Files"). Extra keys are tolerated at the top level (an older scorer reads a newer artifact); the
+ * optional `reference` section is validated strictly.
  */
 export const ModelArtifactSchema = Type.Object({
   format: Type.Literal(MODEL_FORMAT),
@@ -42,6 +102,7 @@ export const ModelArtifactSchema = Type.Object({
       rows: Type.Integer({ minimum: 0 }),
     }),
   ),
+  reference: Type.Optional(ModelReferenceSchema),
 });
 
 export type ModelArtifact = Static<typeof ModelArtifactSchema>;

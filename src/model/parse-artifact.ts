@@ -5,6 +5,7 @@ import {
   isNumericFeature,
   isStringCategoricalFeature,
 } from '../contract/customer.js';
+import { checkReference } from './check-reference.js';
 import { splitFeatureName } from './feature-names.js';
 import { MODEL_FORMAT, ModelArtifactSchema, type ModelArtifact } from './model-artifact.js';
 import { ModelArtifactError } from './model-artifact-error.js';
@@ -30,7 +31,8 @@ function describe(value: unknown): string {
 /**
  * Validates parsed model.json content (pure). Beyond the JSON shape it checks that the model fits the
  * customer contract: every feature maps to a contract field, every contract field has features, the
- * coefficients line up with the features, and the declared categories match the one-hot features.
+ * coefficients line up with the features, the declared categories match the one-hot features, and the
+ * optional reference distributions are consistent (check-reference.ts).
  * `file` is only used to name the artifact in errors.
  */
 export function parseModelArtifact(json: unknown, file: string): ModelArtifact {
@@ -52,6 +54,7 @@ export function parseModelArtifact(json: unknown, file: string): ModelArtifact {
   const artifact = json as ModelArtifact;
   checkFeatures(artifact, file);
   checkCategories(artifact, file);
+  checkReference(artifact, file);
   return artifact;
 }
 

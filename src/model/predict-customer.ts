@@ -1,4 +1,10 @@
-import { NUMERIC_FEATURES, validateCustomer, type FieldError, type ValidationRules } from '../contract/customer.js';
+import {
+  NUMERIC_FEATURES,
+  validateCustomer,
+  type Customer,
+  type FieldError,
+  type ValidationRules,
+} from '../contract/customer.js';
 import type { ChurnModel } from './churn-model.js';
 
 export type CustomerPrediction =
@@ -12,16 +18,23 @@ export type CustomerPrediction =
 export function predictCustomer(input: unknown, rules: ValidationRules, model: ChurnModel): CustomerPrediction {
   const validated = validateCustomer(input, rules);
   if (!validated.ok) return validated;
-  const probability = model.score(validated.customer);
+  return predictValidated(validated.customer, validated.warnings, model);
+}
+
+/**
+ * Scores a customer validateCustomer has accepted (pure). For callers that validate once and score with more
+ * than one model (the stream's shadows and `replay --compare`).
+ */
+export function predictValidated(
+  customer: Customer,
+  warnings: readonly string[],
+  model: ChurnModel,
+): CustomerPrediction {
+  const probability = model.score(customer);
   // Valid but astronomically large numbers (e.g. tenure 1e308 with totalcharges 1e308) can overflow w.x to
   // Inf - Inf = NaN. That is the client's input, not our failure: answer 4xx naming the numbers involved.
-  if (Number.isNaN(probability)) return { ok: false, errors: unscorableNumbers(validated.customer, model) };
-  return {
-    ok: true,
-    churn_probability: probability,
-    churn: model.isChurn(probability),
-    warnings: validated.warnings,
-  };
+  if (Number.isNaN(probability)) return { ok: false, errors: unscorableNumbers(customer, model) };
+  return { ok: true, churn_probability: probability, churn: model.isChurn(probability), warnings };
 }
 
 function unscorableNumbers(customer: Record<string, unknown>, model: ChurnModel): FieldError[] {

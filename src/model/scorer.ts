@@ -97,5 +97,6 @@ function buildMeta(artifact: ModelArtifact): ModelMeta {
     preprocessing: artifact.preprocessing,
     categories,
     numeric_ranges: artifact.numeric_ranges,
+    reference: artifact.reference,
   });
 }

@@ -5,6 +5,8 @@ import { counterIn, gaugeIn, histogramIn } from './metrics-registry.js';
 export interface StreamMetrics {
   consumed: Counter<'source'>;
   produced: Counter<'source'>;
+  shadowProduced: Counter<'source'>;
+  shadowFailed: Counter<'source' | 'version'>;
   deadLettered: Counter<'source' | 'reason'>;
   batchSize: Histogram<'source'>;
   transactionSeconds: Histogram<'source' | 'result'>;
@@ -25,6 +27,16 @@ export function streamMetrics(registry: Registry): StreamMetrics {
       name: 'churn_stream_predictions_produced_total',
       help: 'Predictions committed to the predictions topic',
       labelNames: ['source'] as const,
+    }),
+    shadowProduced: counterIn(registry, {
+      name: 'churn_stream_shadow_predictions_produced_total',
+      help: 'Predictions committed to the shadow topic (shadow versions, and both sides of replay --compare)',
+      labelNames: ['source'] as const,
+    }),
+    shadowFailed: counterIn(registry, {
+      name: 'churn_stream_shadow_failures_total',
+      help: 'Committed live predictions a shadow version could not score alongside (no shadow prediction written)',
+      labelNames: ['source', 'version'] as const,
     }),
     deadLettered: counterIn(registry, {
       name: 'churn_stream_dead_letters_total',

@@ -11,6 +11,11 @@ export interface ReplayRequest {
   to?: ReplayBound | undefined;
   /** only records whose key is one of these customer ids; all when empty */
   customers: readonly string[];
+  /**
+   * Headers added to every copy, after the original ones (which are kept; one of the same name is replaced),
+   * e.g. `replay --compare`'s churn.compare.version and churn.compare.id.
+   */
+  headers?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface ReplayProgress {
@@ -42,10 +47,15 @@ export async function copyToReplay(
   kafka: Kafka,
   admin: Admin,
   request: ReplayRequest,
-  options: { logger: Logger; onProgress?: (progress: ReplayProgress) => void },
+  options: {
+    logger: Logger;
+    onProgress?: (progress: ReplayProgress) => void;
+    /** the ranges planned already (planRanges), so what was estimated is what is copied; planned here otherwise */
+    ranges?: readonly PartitionRange[];
+  },
 ): Promise<ReplaySummary> {
   const started = Date.now();
-  const ranges = await planRanges(admin, request);
+  const ranges = options.ranges === undefined ? await planRanges(admin, request) : [...options.ranges];
   const pending = new Map<number, PartitionRange>();
   let total = 0;
   for (const range of ranges) {
@@ -95,7 +105,7 @@ export async function copyToReplay(
           progress.scanned++;
           const key = record.key?.toString('utf8') ?? '';
           if (wanted.size > 0 && !wanted.has(key)) continue;
-          const headers: IHeaders = { ...record.headers };
+          const headers: IHeaders = { ...record.headers, ...request.headers };
           headers[REPLAY_OF_HEADER] = `${request.sourceTopic}/${batch.partition}/${record.offset}`;
           out.push({ key: record.key, value: record.value, headers, timestamp: record.timestamp });
         }
@@ -133,7 +143,11 @@ export async function copyToReplay(
   };
 }
 
-async function planRanges(admin: Admin, request: ReplayRequest): Promise<PartitionRange[]> {
+/** The per-partition ranges `request` selects (the broker's time index resolves time bounds). */
+export async function planRanges(
+  admin: Admin,
+  request: Pick<ReplayRequest, 'sourceTopic' | 'from' | 'to'>,
+): Promise<PartitionRange[]> {
   const topic = request.sourceTopic;
   const offsets = await admin.fetchTopicOffsets(topic);
   const logs: PartitionOffsets[] = offsets.map((o) => ({

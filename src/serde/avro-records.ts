@@ -42,4 +42,12 @@ export interface ChurnPrediction {
   source_partition: number;
   source_offset: number;
   warnings: string[];
+  /**
+   * 'champion', 'canary' or 'ab' on the predictions topic; 'shadow' on the shadow topic. A string, not a
+   * union: a record written before rollouts existed reads as 'champion' (the schema default), and a reader
+   * must not trust a later writer to keep to today's four values.
+   */
+  variant: string;
+  /** revision of the rollout in force (0: none published, or a record written before rollouts existed) */
+  rollout_revision: number;
 }

@@ -1,6 +1,8 @@
 import type { Message, TopicMessages } from 'kafkajs';
+import type { ScoredObservation } from '../experiments/scored-observation.js';
+import type { ServingSet } from '../serving/serving-set.js';
 import { overflowsTransaction } from './output-size.js';
-import type { RecordOutcome } from './record-decision.js';
+import type { RecordOutcome, ShadowFailure } from './record-decision.js';
 import type { Rejection } from './rejection.js';
 
 /** When a transaction must be committed, and where its outputs go; one per batch handler. */
@@ -11,7 +13,7 @@ export interface TransactionShape {
   maxMs: number;
   /** the output bytes one transaction may carry (output-size.ts), so every record batch fits max.message.bytes */
   outputBudget: number;
-  topics: { predictions: string; deadLetter: string };
+  topics: { predictions: string; deadLetter: string; shadow: string };
 }
 
 /** The bytes a transaction sent to one output topic (for the error when the broker refuses them as too large). */
@@ -23,26 +25,40 @@ export interface TopicOutput {
 /**
  * The outcomes of the records one transaction will carry, gathered as they are decided, and the bounds that
  * say when to commit it: record count, age and output bytes. Pure (the clock is passed in): committing it
- * is the pipeline's job, and its outcomes count in the metrics only once that commit is acknowledged.
+ * is the pipeline's job, and its outcomes count in the metrics and the experiments only once that commit is
+ * acknowledged.
+ *
+ * Every record of it was decided with `set`, the serving set captured when it was opened: versions change only
+ * between transactions.
  */
 export class PendingTransaction {
+  /** live predictions (variant champion, canary or ab) */
   readonly predictions: Message[] = [];
+  /** shadow predictions, and both sides of `replay --compare` records */
+  readonly shadowPredictions: Message[] = [];
   readonly deadLetters: Message[] = [];
-  /** the event_time of each prediction, for the end-to-end latency */
+  /** the event_time of each scored record, for the end-to-end latency */
   readonly eventTimes: number[] = [];
   readonly rejections: Rejection[] = [];
-  /** input records taken, predictions and dead letters together */
+  /** one per live prediction, for the experiment comparison (the outcomes themselves: see ScoredRecord) */
+  readonly observations: ScoredObservation[] = [];
+  /** shadows that could not score a record whose live prediction this transaction carries */
+  readonly shadowFailures: ShadowFailure[] = [];
+  /** input records taken, scored and dead-lettered together */
   records = 0;
-  /** predictions over the model's threshold */
+  /** live predictions over their model's threshold */
   churned = 0;
   /** offset of the last input record taken; '' while empty */
   lastOffset = '';
   private predictionBytes = 0;
+  private shadowBytes = 0;
   private deadLetterBytes = 0;
 
   constructor(
     readonly startedAt: number,
     private readonly shape: TransactionShape,
+    /** the serving set every record of this transaction is decided with */
+    readonly set: ServingSet,
   ) {}
 
   /** Takes the outcome of the input record at `offset`. */
@@ -50,10 +66,18 @@ export class PendingTransaction {
     this.records++;
     this.lastOffset = offset;
     if (outcome.ok) {
-      this.predictions.push(outcome.message);
+      if (outcome.live !== undefined) {
+        this.predictions.push(outcome.live);
+        this.predictionBytes += outcome.bytes - outcome.shadowBytes;
+        this.observations.push(outcome);
+        if (outcome.churn) this.churned++;
+      }
+      // Indexed loops: per record, and almost always over the shared empty arrays.
+      const { shadows, shadowFailures } = outcome;
+      for (let i = 0; i < shadows.length; i++) this.shadowPredictions.push(shadows[i] as Message);
+      this.shadowBytes += outcome.shadowBytes;
+      for (let i = 0; i < shadowFailures.length; i++) this.shadowFailures.push(shadowFailures[i] as ShadowFailure);
       this.eventTimes.push(outcome.eventTime);
-      this.predictionBytes += outcome.bytes;
-      if (outcome.churn) this.churned++;
     } else {
       this.deadLetters.push(outcome.message);
       this.rejections.push(outcome.rejection);
@@ -61,9 +85,13 @@ export class PendingTransaction {
     }
   }
 
-  /** Whether an output of `bytes` must go to the next transaction, as this one would outgrow its budget. */
+  /**
+   * Whether a record's outputs of `bytes` (all its outputs together: a live prediction goes with its shadows)
+   * must go to the next transaction, as this one would outgrow its budget.
+   */
   cannotTake(bytes: number): boolean {
-    return overflowsTransaction(this.predictionBytes + this.deadLetterBytes, bytes, this.shape.outputBudget);
+    const pending = this.predictionBytes + this.shadowBytes + this.deadLetterBytes;
+    return overflowsTransaction(pending, bytes, this.shape.outputBudget);
   }
 
   /** Whether it holds as many records as it may, or has been open as long as it may. */
@@ -76,6 +104,7 @@ export class PendingTransaction {
     const { topics } = this.shape;
     const sends: TopicMessages[] = [];
     if (this.predictions.length > 0) sends.push({ topic: topics.predictions, messages: this.predictions });
+    if (this.shadowPredictions.length > 0) sends.push({ topic: topics.shadow, messages: this.shadowPredictions });
     if (this.deadLetters.length > 0) sends.push({ topic: topics.deadLetter, messages: this.deadLetters });
     return sends;
   }
@@ -85,6 +114,7 @@ export class PendingTransaction {
     const { topics } = this.shape;
     const written: TopicOutput[] = [];
     if (this.predictions.length > 0) written.push({ topic: topics.predictions, bytes: this.predictionBytes });
+    if (this.shadowPredictions.length > 0) written.push({ topic: topics.shadow, bytes: this.shadowBytes });
     if (this.deadLetters.length > 0) written.push({ topic: topics.deadLetter, bytes: this.deadLetterBytes });
     return written;
   }

@@ -2,21 +2,24 @@
  * The data path, in one file: consume -> decide -> add to the pending transaction -> commit.
  *
  * kafkajs hands us one fetched batch of one input partition at a time (`eachBatch`). Each record is decided
- * (./record-decision: decode -> validate -> score -> encode, a prediction or a dead letter) and added to a
- * pending transaction (./pending-transaction), cut by record count, time and output bytes (so every record
- * batch the broker receives is within max.message.bytes). A transaction carries the predictions, the dead
- * letters and the consumed offset of its records, so a record's outcome and its offset become visible
- * together or not at all (exactly-once with read_committed readers). A failed batch becomes a retry or a
- * stop in ./batch-failure.
+ * (./record-decision: decode -> choose the model -> validate -> score -> encode; a live prediction with its
+ * shadow predictions, or a dead letter) and added to a pending transaction (./pending-transaction), cut by
+ * record count, time and output bytes (so every record batch the broker receives is within max.message.bytes).
+ * A transaction carries the live and shadow predictions, the dead letters and the consumed offset of its
+ * records, so a record's outcome and its offset become visible together or not at all (exactly-once with
+ * read_committed readers). A failed batch becomes a retry or a stop in ./batch-failure.
+ *
+ * The serving set (rollout and models) is read from `serving` when a transaction opens and used for every
+ * record of it, so a rollout change takes effect between transactions, never inside one.
  *
  * Everything here that is not I/O is a call into a pure module.
  */
 import type { Batch, EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { ValidationRules } from '../contract/validation-rules.js';
-import type { ChurnModel } from '../model/churn-model.js';
+import type { ExperimentRecorder } from '../experiments/scored-observation.js';
 import type { ChurnCounters } from '../observability/prediction-metrics.js';
 import type { StreamMetrics } from '../observability/stream-metrics.js';
+import type { ServingSetSource } from '../serving/serving-set.js';
 import { batchFailure } from './batch-failure.js';
 import { transactionOutputBudget } from './output-size.js';
 import type { PartitionLeases, TransactionalProducer } from './partition-leases.js';
@@ -27,15 +30,20 @@ export type { EventDecoder, PredictionEncoder } from './record-decision.js';
 
 export interface PipelineDeps {
   decoder: EventDecoder;
+  /** live predictions, under the predictions topic's subject */
   encoder: PredictionEncoder;
-  model: ChurnModel;
-  rules: ValidationRules;
+  /** shadow and compare predictions, under the shadow topic's subject */
+  shadowEncoder: PredictionEncoder;
+  /** the serving set in force (the rollout follower swaps it); read once per transaction */
+  serving: ServingSetSource;
+  /** told what each committed transaction predicted live; none: nothing is gathered for it */
+  experiments?: ExperimentRecorder;
   leases: PartitionLeases;
   metrics: StreamMetrics;
   /** churn_predictions_total{source="stream"}, shared with the side-port's counter */
   churnCounters: ChurnCounters;
   logger: Logger;
-  topics: { predictions: string; deadLetter: string };
+  topics: { predictions: string; deadLetter: string; shadow: string };
   consumerGroupId: string;
   scorerVersion: string;
   limits: {
@@ -66,7 +74,7 @@ export interface SourceKind {
 }
 
 export function createBatchHandler(deps: PipelineDeps, source: SourceKind): (payload: BatchPayload) => Promise<void> {
-  const { limits, metrics, leases, logger } = deps;
+  const { limits, metrics, leases, logger, serving } = deps;
   const outputBudget = transactionOutputBudget(limits.transactionMaxBytes);
   const decide = recordDecision({
     ...deps,
@@ -82,6 +90,7 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind): (pay
   };
   const consumed = metrics.consumed.labels({ source: source.label });
   const produced = metrics.produced.labels({ source: source.label });
+  const shadowProduced = metrics.shadowProduced.labels({ source: source.label });
   const endToEnd = metrics.endToEndSeconds.labels({ source: source.label });
   const batchSize = metrics.batchSize.labels({ source: source.label });
   const txnCommitted = metrics.transactionSeconds.labels({ source: source.label, result: 'commit' });
@@ -110,13 +119,24 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind): (pay
       for (const record of batch.messages) {
         if (!open()) return;
         if (BigInt(record.offset) < lease.nextOffset) continue; // committed by an earlier owner
-        const decided = decide(record, topic, partition);
-        const outcome = decided instanceof Promise ? await decided : decided;
+        // The set of the transaction this record joins; a transaction opening now captures the set in force.
+        let set = pending?.set ?? serving.current();
+        // Awaited only when it is a promise (a registry lookup): no microtask turn per record.
+        const decision = decide(record, topic, partition, set);
+        let outcome = decision instanceof Promise ? await decision : decision;
         if (pending?.cannotTake(outcome.bytes)) {
           await settle(pending, pending.lastOffset);
           pending = undefined;
+          // The record opens the next transaction: decided again if the set changed meanwhile, so that no
+          // transaction mixes two sets.
+          const next = serving.current();
+          if (next !== set) {
+            set = next;
+            const again = decide(record, topic, partition, set);
+            outcome = again instanceof Promise ? await again : again;
+          }
         }
-        pending ??= new PendingTransaction(deps.now(), shape);
+        pending ??= new PendingTransaction(deps.now(), shape, set);
         pending.add(outcome, record.offset);
         if (pending.isFull(deps.now())) {
           await settle(pending, pending.lastOffset);
@@ -130,7 +150,7 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind): (pay
         await settle(pending, batch.lastOffset());
       } else if (BigInt(batch.lastOffset()) >= lease.nextOffset) {
         // Only control records (transaction markers) are left: commit past them, offsets only.
-        await settle(new PendingTransaction(deps.now(), shape), batch.lastOffset());
+        await settle(new PendingTransaction(deps.now(), shape, serving.current()), batch.lastOffset());
       } else {
         // The whole batch was below the committed offset: move kafkajs' position up to it.
         resolveOffset((lease.nextOffset - 1n).toString());
@@ -184,12 +204,26 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind): (pay
     batchSize.observe(done.records);
     consumed.inc(done.records);
     produced.inc(done.predictions.length);
+    shadowProduced.inc(done.shadowPredictions.length);
     deps.churnCounters.churn.inc(done.churned);
     deps.churnCounters.no_churn.inc(done.predictions.length - done.churned);
     for (const eventTime of done.eventTimes) endToEnd.observe(Math.max(0, committedAt - eventTime) / 1000);
     for (const rejection of done.rejections) {
       metrics.deadLettered.inc({ source: source.label, reason: rejection.kind });
       logger.warn({ topic, partition, reason: rejection.kind, detail: rejection.message }, 'record dead-lettered');
+    }
+    for (const failure of done.shadowFailures) {
+      metrics.shadowFailed.inc({ source: source.label, version: failure.version });
+      const fields = { topic, partition, shadow: failure.version, detail: failure.message };
+      logger.warn(fields, 'shadow could not score a record; the live prediction stands');
+    }
+    if (deps.experiments !== undefined && done.observations.length > 0) {
+      try {
+        deps.experiments.recordCommitted(done.set, done.observations);
+      } catch (err) {
+        // The transaction is committed: a failing comparison must not make the partition retry it.
+        logger.error({ err, topic, partition }, 'the experiment recorder failed on a committed transaction');
+      }
     }
     deps.onCommitted(partition, done.records);
   }

@@ -1,18 +1,37 @@
 import type { IHeaders } from 'kafkajs';
+import type { Variant } from '../rollout/rollout.js';
 import type { ChurnPrediction, CustomerEvent } from '../serde/avro-records.js';
 
-/** Header names on prediction records. */
+/** Header names on prediction records (live and shadow alike). */
 export const PREDICTION_HEADERS = {
   modelVersion: 'churn.model.version',
+  /** champion | canary | ab (predictions), shadow (predictions.shadow) */
+  variant: 'churn.variant',
+  /** the revision of the rollout in force, in decimal */
+  rolloutRevision: 'churn.rollout.revision',
   traceparent: 'traceparent',
   tracestate: 'tracestate',
 } as const;
+
+/**
+ * Headers of a `replay --compare` record on the replay topic: the version to compare with the champion, and
+ * the id of the comparison run, which both of its predictions on the shadow topic carry back.
+ */
+export const COMPARE_HEADERS = {
+  version: 'churn.compare.version',
+  id: 'churn.compare.id',
+} as const;
+
+/** As what a prediction was made: a live variant of the rollout, or a shadow (scored on the side, never served). */
+export type PredictionVariant = Variant | 'shadow';
 
 export interface PredictionInput {
   event: CustomerEvent;
   probability: number;
   churn: boolean;
   model: { name: string; version: string; threshold: number };
+  variant: PredictionVariant;
+  rolloutRevision: number;
   replay: boolean;
   scoredAt: number;
   source: { topic: string; partition: number; offset: string };
@@ -35,18 +54,43 @@ export function predictionRecord(input: PredictionInput): ChurnPrediction {
     source_partition: input.source.partition,
     source_offset: Number(input.source.offset),
     warnings: input.warnings as string[],
+    variant: input.variant,
+    rollout_revision: input.rolloutRevision,
   };
 }
 
 /**
- * Headers of a prediction: the model version (so consumers can route without decoding) and
- * the W3C trace context of the input, so a trace follows the customer from producer to email.
+ * Headers of a prediction: the model version, the variant and the rollout revision (so consumers can route
+ * and count without decoding) and the W3C trace context of the input, so a trace follows the customer from
+ * producer to email. `rolloutRevision` is the revision already in decimal: the caller keeps that string per
+ * serving set rather than formatting it per record.
  */
-export function predictionHeaders(inputHeaders: IHeaders | undefined, modelVersion: string): IHeaders {
-  const headers: IHeaders = { [PREDICTION_HEADERS.modelVersion]: modelVersion };
+export function predictionHeaders(
+  inputHeaders: IHeaders | undefined,
+  modelVersion: string,
+  variant: PredictionVariant,
+  rolloutRevision: string,
+): IHeaders {
+  const headers: IHeaders = {
+    [PREDICTION_HEADERS.modelVersion]: modelVersion,
+    [PREDICTION_HEADERS.variant]: variant,
+    [PREDICTION_HEADERS.rolloutRevision]: rolloutRevision,
+  };
   const traceparent = inputHeaders?.[PREDICTION_HEADERS.traceparent];
   if (traceparent !== undefined) headers[PREDICTION_HEADERS.traceparent] = traceparent;
   const tracestate = inputHeaders?.[PREDICTION_HEADERS.tracestate];
   if (tracestate !== undefined) headers[PREDICTION_HEADERS.tracestate] = tracestate;
   return headers;
+}
+
+/**
+ * A header's value as text: the first value when the header repeats, undefined when absent or empty. kafkajs
+ * hands header values as Buffers.
+ */
+export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const raw = headers?.[name];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === undefined) return undefined;
+  const text = typeof value === 'string' ? value : value.toString('utf8');
+  return text === '' ? undefined : text;
 }

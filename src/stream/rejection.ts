@@ -16,7 +16,9 @@ export type RejectionKind =
   /** the model or the encoder failed on a valid customer */
   | 'score-failed'
   /** scored, but the prediction is larger than a transaction may carry (stream.transactionMaxBytes) */
-  | 'oversize-output';
+  | 'oversize-output'
+  /** a `replay --compare` record names a model version this worker has not verified (or was never published) */
+  | 'compare-model-unknown';
 
 export interface Rejection {
   kind: RejectionKind;

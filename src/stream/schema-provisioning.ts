@@ -28,17 +28,20 @@ export class SchemaNotRegisteredError extends ScorerError {
 
 /**
  * Registers our two schemas (TopicNameStrategy subjects, BACKWARD compatibility) or, when
- * provisioning is off, checks they are there. The replay topic carries customers' bytes
+ * provisioning is off, checks they are there: CustomerEvent under the customers topic's subject,
+ * ChurnPrediction under the predictions topic's and the shadow topic's (shadow predictions are
+ * predictions of another version, the same record). The replay topic carries customers' bytes
  * verbatim, so it needs no subject of its own; the dead-letter topic carries raw bytes.
  */
 export async function provisionSchemas(
   registry: SchemaRegistryConnection,
-  topics: Pick<Config['topics'], 'customers' | 'predictions' | 'create'>,
+  topics: Pick<Config['topics'], 'customers' | 'predictions' | 'shadow' | 'create'>,
   log: Logger,
 ): Promise<void> {
   const wanted = [
     { subject: `${topics.customers}-value`, schema: customerEventSchema() },
     { subject: `${topics.predictions}-value`, schema: churnPredictionSchema() },
+    { subject: `${topics.shadow}-value`, schema: churnPredictionSchema() },
   ];
   for (const { subject, schema } of wanted) {
     if (topics.create) {

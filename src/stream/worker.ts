@@ -1,9 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config-schema.js';
-import { createValidationRules } from '../contract/validation-rules.js';
 import { checkMessageLimits, ensureTopics, MessageLimitError, type TopicSpec } from '../kafka/topics.js';
-import type { ChurnModel } from '../model/churn-model.js';
 import { AvroDecoder } from '../serde/avro-decoder.js';
 import { AvroEncoder } from '../serde/avro-encoder.js';
 import type { ChurnPrediction, CustomerEvent } from '../serde/avro-records.js';
@@ -26,11 +24,12 @@ import { LiveFirstGate } from './live-first-gate.js';
 import { streamMetrics } from '../observability/stream-metrics.js';
 import { churnCounters, predictionMetrics } from '../observability/prediction-metrics.js';
 import type { ProbeResult } from '../observability/health.js';
+import type { ExperimentRecorder } from '../experiments/scored-observation.js';
+import type { ServingSetSource } from '../serving/serving-set.js';
 
 /** The slice of the service configuration the worker reads (the full Config satisfies it). */
 export interface WorkerConfig {
   service: Pick<Config['service'], 'startupTimeoutMs'>;
-  model: Pick<Config['model'], 'strictCategories'>;
   topics: Config['topics'];
   stream: Omit<Config['stream'], 'shutdownDeadlineMs'>;
 }
@@ -40,7 +39,13 @@ export interface WorkerDeps {
   /** where the worker's Kafka clients come from (./kafkajs-client-supplier.ts by default) */
   clients: KafkaClientSupplier;
   registry: SchemaRegistryConnection;
-  model: ChurnModel;
+  /**
+   * The serving set in force: the rollout follower's (`run`), or a fixed one of the local model. The data path
+   * reads it once per transaction.
+   */
+  serving: ServingSetSource;
+  /** told what every committed transaction predicted live, with which set (the experiment comparison) */
+  experiments?: ExperimentRecorder;
   logger: Logger;
   metrics: Registry;
   scorerVersion: string;
@@ -64,7 +69,7 @@ export interface RunningWorker {
  * — through the same pipeline. Everything per record happens in ./pipeline.ts.
  */
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
-  const { config, clients, registry, model, logger } = deps;
+  const { config, clients, registry, logger } = deps;
   const log = logger.child({ component: 'stream' });
   const metrics = streamMetrics(deps.metrics);
   log.info({ kafka: clients.description, registry: registry.url }, 'starting stream worker');
@@ -90,15 +95,16 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     await prepareCluster({ admin, producers, registry, config, log, budgetMs: startupBudgetMs });
     const sharedDeps = {
       ...(await codec(registry, config)),
-      model,
-      rules: createValidationRules({
-        categories: model.meta.categories,
-        strictCategories: config.model.strictCategories,
-      }),
+      serving: deps.serving,
+      ...(deps.experiments === undefined ? {} : { experiments: deps.experiments }),
       metrics,
       churnCounters: churnCounters(predictionMetrics(deps.metrics), 'stream'),
       logger: log,
-      topics: { predictions: config.topics.predictions, deadLetter: config.topics.deadLetter },
+      topics: {
+        predictions: config.topics.predictions,
+        deadLetter: config.topics.deadLetter,
+        shadow: config.topics.shadow,
+      },
       scorerVersion: deps.scorerVersion,
       now: Date.now,
     };
@@ -201,38 +207,52 @@ async function prepareCluster(setup: {
   budgetMs: number;
 }): Promise<void> {
   const { admin, registry, config, log, budgetMs } = setup;
-  const { created } = await ensureTopics(admin, topicSpecs(config), { create: config.topics.create });
+  const { created } = await ensureTopics(admin, streamTopicSpecs(config), { create: config.topics.create });
   if (created.length > 0) log.info({ created }, 'created missing topics');
   await checkOutputLimits(admin, config, log);
   await whenRegistryAnswers(() => provisionSchemas(registry, config.topics, log), { url: registry.url, budgetMs, log });
   await checkTransactionsAvailable(setup.producers, config.stream.groupId, log, budgetMs);
 }
 
-/** The Avro decoder of customer events and the encoder of predictions, over the registry. */
+/** The Avro decoder of customer events and the encoders of live and shadow predictions, over the registry. */
 async function codec(
   registry: SchemaRegistryConnection,
   config: WorkerConfig,
-): Promise<Pick<PipelineDeps, 'decoder' | 'encoder'>> {
+): Promise<Pick<PipelineDeps, 'decoder' | 'encoder' | 'shadowEncoder'>> {
   const decoder = new AvroDecoder<CustomerEvent>({ registry: registry.client, readerType: customerEventSchema().type });
-  const encoder = await AvroEncoder.create<ChurnPrediction>({
-    registry: registry.client,
-    subject: `${config.topics.predictions}-value`,
-    schema: churnPredictionSchema(),
-    autoRegister: config.topics.create,
-  });
-  return { decoder, encoder };
+  const schema = churnPredictionSchema();
+  // One encoder per subject: a registry need not give the same id to the same schema under two subjects.
+  const encoderOf = (topic: string) =>
+    AvroEncoder.create<ChurnPrediction>({
+      registry: registry.client,
+      subject: `${topic}-value`,
+      schema,
+      autoRegister: config.topics.create,
+    });
+  const [encoder, shadowEncoder] = await Promise.all([
+    encoderOf(config.topics.predictions),
+    encoderOf(config.topics.shadow),
+  ]);
+  return { decoder, encoder, shadowEncoder };
 }
 
-function topicSpecs(config: WorkerConfig): TopicSpec[] {
+/** The topics the worker reads and writes (the follower ensures the two compacted model topics). */
+export function streamTopicSpecs(config: Pick<WorkerConfig, 'topics'>): TopicSpec[] {
   const { partitions, replicationFactor, minInsyncReplicas, retentionMs, maxMessageBytes } = config.topics;
-  return [config.topics.customers, config.topics.predictions, config.topics.deadLetter, config.topics.replay].map(
-    (name) => ({ name, partitions, replicationFactor, minInsyncReplicas, retentionMs, maxMessageBytes }),
-  );
+  const { customers, predictions, deadLetter, replay, shadow } = config.topics;
+  return [customers, predictions, deadLetter, replay, shadow].map((name) => ({
+    name,
+    partitions,
+    replicationFactor,
+    minInsyncReplicas,
+    retentionMs,
+    maxMessageBytes,
+  }));
 }
 
 /** The output topics must take the worker's largest record batches; one created elsewhere may not. */
 async function checkOutputLimits(admin: StreamAdmin, config: WorkerConfig, log: Logger): Promise<void> {
-  const outputs = [config.topics.predictions, config.topics.deadLetter];
+  const outputs = [config.topics.predictions, config.topics.deadLetter, config.topics.shadow];
   if (!canDescribeConfigs(admin)) {
     log.warn(
       { topics: outputs },

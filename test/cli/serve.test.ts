@@ -8,8 +8,20 @@ describe('churn-scorer serve', () => {
     try {
       const ready = await fetch(`${served.address}/readyz`);
       expect(ready.status).toBe(200);
-      const info = (await (await fetch(`${served.address}/model`)).json()) as { version: string };
-      expect(info.version).toBe('1.0.0');
+      const info = (await (await fetch(`${served.address}/model`)).json()) as {
+        version: string;
+        rollout_revision: number;
+      };
+      expect([info.version, info.rollout_revision]).toEqual(['1.0.0', 0]);
+      // no stream in `serve`: the rollout in force (the local model as champion) and no comparison
+      const experiments = (await (await fetch(`${served.address}/experiments`)).json()) as Record<string, unknown>;
+      expect(experiments).toMatchObject({
+        revision: 0,
+        rollout: { champion: '1.0.0', challengers: [], shadows: [] },
+        variants: [],
+        shadows: [],
+      });
+      expect(experiments['note']).toMatch(/comparisons come from the predictions the stream commits/);
     } finally {
       code = await served.stop();
     }

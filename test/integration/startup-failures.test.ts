@@ -179,7 +179,10 @@ describe('churn-scorer run: start-up failures are one line, exit 1, no stack tra
     });
     const line = expectOneLineFailure(run);
     expect(
-      line.startsWith(`churn-scorer: topics missing: ${names.predictions}, ${names.deadLetter}, ${names.replay}; `),
+      line.startsWith(
+        `churn-scorer: topics missing: ${names.predictions}, ${names.deadLetter}, ${names.replay}, ` +
+          `${names.shadow}, ${names.models}, ${names.rollout}; `,
+      ),
       line,
     ).toBe(true);
     expect(line).toContain('TOPICS_CREATE=true');
@@ -188,6 +191,7 @@ describe('churn-scorer run: start-up failures are one line, exit 1, no stack tra
   test('TOPICS_CREATE=false with the schemas not registered: names the subject and the switch', async ({ stream }) => {
     const { names } = stream;
     await stream.createTopics({ partitions: 1 });
+    await stream.createTopics({ partitions: 1, topics: [names.models, names.rollout] });
     const { brokers, registryUrl } = stackEndpoints();
     const run = await runScorer({
       ...topicEnv(names),

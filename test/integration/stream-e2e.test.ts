@@ -55,6 +55,13 @@ describe('stream end to end: the 1,409 test customers', () => {
         problems.push(`${where}: churn=${p.churn} at p=${p.churn_probability}`);
       if (p.replay) problems.push(`${where}: replay=${p.replay}`);
       if (p.model_version !== '1.0.0') problems.push(`${where}: model_version ${p.model_version}`);
+      // no rollout published: the local model serves everyone as the champion of revision 0
+      if (p.variant !== 'champion' || p.rollout_revision !== 0) {
+        problems.push(`${where}: variant ${p.variant}, rollout_revision ${p.rollout_revision}`);
+      }
+      if (record.headers['churn.variant'] !== 'champion' || record.headers['churn.rollout.revision'] !== '0') {
+        problems.push(`${where}: headers ${JSON.stringify(record.headers)}`);
+      }
       if (p.customerid !== input.case.customerid) problems.push(`${where}: customerid ${p.customerid}`);
       if (record.key !== input.case.customerid) problems.push(`${where}: key ${record.key}`);
       if (record.headers['churn.model.version'] !== '1.0.0') {

@@ -217,15 +217,17 @@ describe('output topics with a smaller max.message.bytes', () => {
     );
     expect(worker.log(), 'one line, no stack trace').not.toMatch(/\n\s+at /);
 
-    const described = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: names.predictions, configNames: ['max.message.bytes'] }],
-    });
-    const entry = described.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes');
-    expect(entry?.configValue, 'the worker created the predictions topic with an explicit limit').toBe(
-      BROKER_DEFAULT_MAX_MESSAGE_BYTES,
-    );
-    expect(entry?.isDefault).toBe(false);
+    for (const topic of [names.predictions, names.shadow]) {
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+      });
+      const entry = described.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes');
+      expect(entry?.configValue, `the worker created ${topic} with an explicit limit`).toBe(
+        BROKER_DEFAULT_MAX_MESSAGE_BYTES,
+      );
+      expect(entry?.isDefault).toBe(false);
+    }
   });
 
   test('stops with a clear error, instead of retrying forever, when the broker refuses a batch as too large', async ({

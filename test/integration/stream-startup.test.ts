@@ -70,7 +70,18 @@ async function gatedRegistryProxy(): Promise<{
 describe('stream start-up', () => {
   test('with TOPICS_CREATE=false, refuses to start and names the missing topics', async ({ stream }) => {
     const { names, admin } = stream;
-    await stream.createTopics({ topics: [names.customers] }); // one exists, three do not
+    // The input exists, and the rollout follower's compacted topics (it checks its own before the worker starts);
+    // the worker's four outputs do not.
+    await stream.createTopics({ topics: [names.customers] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [names.models, names.rollout].map((topic) => ({
+        topic,
+        numPartitions: 1,
+        replicationFactor: 1,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      })),
+    });
     const { status, output } = await stream.runCli(['run'], {
       name: 'run',
       env: { TOPICS_CREATE: 'false', PORT: '0', HOST: '127.0.0.1' },
@@ -83,11 +94,12 @@ describe('stream start-up', () => {
     const listed = must(missingLine?.[1], 'the topics of the "topics missing" message')
       .split(',')
       .map((t) => t.trim());
-    expect(listed.sort()).toEqual([names.predictions, names.deadLetter, names.replay].sort());
+    const outputs = [names.predictions, names.deadLetter, names.replay, names.shadow];
+    expect(listed.sort()).toEqual([...outputs].sort());
     expect(output).toContain('TOPICS_CREATE');
     // nothing was created behind our back
     const existing = new Set(await admin.listTopics());
-    expect([names.predictions, names.deadLetter, names.replay].filter((t) => existing.has(t))).toEqual([]);
+    expect(outputs.filter((t) => existing.has(t))).toEqual([]);
   });
 
   test('/readyz is 503 with reasons until the consumer has joined, then 200', async ({ stream }) => {

@@ -7,6 +7,9 @@ export interface StreamNames {
   predictions: string;
   deadLetter: string;
   replay: string;
+  shadow: string;
+  models: string;
+  rollout: string;
   group: string;
 }
 
@@ -18,12 +21,29 @@ export function uniqueNames(label: string): StreamNames {
     predictions: `test.${suffix}.predictions`,
     deadLetter: `test.${suffix}.customers.dlq`,
     replay: `test.${suffix}.customers.replay`,
+    shadow: `test.${suffix}.predictions.shadow`,
+    models: `test.${suffix}.models`,
+    rollout: `test.${suffix}.models.rollout`,
     group: `test.${suffix}.scorer`,
   };
 }
 
+/** The topics a test creates up front: input, outputs, replay. The compacted model topics are left to the worker. */
+export function streamTopics(names: StreamNames): string[] {
+  return [names.customers, names.predictions, names.deadLetter, names.replay, names.shadow];
+}
+
+/** Every topic a test may have made, to delete when it ends. */
 export function allTopics(names: StreamNames): string[] {
-  return [names.customers, names.predictions, names.deadLetter, names.replay];
+  return [
+    names.customers,
+    names.predictions,
+    names.deadLetter,
+    names.replay,
+    names.shadow,
+    names.models,
+    names.rollout,
+  ];
 }
 
 /** The worker's environment for these names (TOPIC_* and CONSUMER_GROUP). */
@@ -33,6 +53,9 @@ export function topicEnv(names: StreamNames): Record<string, string> {
     TOPIC_PREDICTIONS: names.predictions,
     TOPIC_DLQ: names.deadLetter,
     TOPIC_REPLAY: names.replay,
+    TOPIC_PREDICTIONS_SHADOW: names.shadow,
+    TOPIC_MODELS: names.models,
+    TOPIC_ROLLOUT: names.rollout,
     CONSUMER_GROUP: names.group,
   };
 }

@@ -3,7 +3,7 @@ import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { test as baseTest } from 'vitest';
 import { PredictionCollector, TopicCollector, startDeadLetterCollector } from './collectors.js';
 import { connectedAdmin, createTopics, deleteTopics, eventProducer, sendAll, testKafka } from './kafka.js';
-import { allTopics, topicEnv, uniqueNames, type StreamNames } from './names.js';
+import { allTopics, streamTopics, topicEnv, uniqueNames, type StreamNames } from './names.js';
 import { endTestProcesses, runCli, startWorker, type ProcessRun, type WorkerProcess } from './processes.js';
 
 /**
@@ -17,7 +17,7 @@ export interface StreamFixture {
   readonly names: StreamNames;
   readonly kafka: Kafka;
   readonly admin: Admin;
-  /** Creates the four topics of `names` (or only `topics`), waiting for their leaders. */
+  /** Creates the stream topics of `names` (streamTopics) (or only `topics`), waiting for their leaders. */
   createTopics(options?: { partitions?: number; topics?: readonly string[] }): Promise<void>;
   /** `churn-scorer run` on these names; `name` tells its log apart from this test's other workers. */
   startWorker(options?: { name?: string; env?: Readonly<Record<string, string>> }): WorkerProcess;
@@ -65,7 +65,7 @@ export const test = baseTest.extend('stream', async ({ task }, { onCleanup }): P
     names,
     kafka,
     admin,
-    createTopics: (options = {}) => createTopics(admin, options.topics ?? allTopics(names), options.partitions ?? 3),
+    createTopics: (options = {}) => createTopics(admin, options.topics ?? streamTopics(names), options.partitions ?? 3),
     startWorker: (options = {}) =>
       startWorker({
         label: `${names.suffix}-${options.name ?? 'worker'}`,

@@ -13,6 +13,7 @@ from sklearn.pipeline import Pipeline
 
 from . import cv_recipe
 from . import notes_recipe as recipe
+from . import reference as reference_mod
 from .notes_customers import NOTES_CUSTOMERS
 from .raw_records import customer_id, raw_feature_record
 from .recipes import NOTES, ChosenC
@@ -133,6 +134,8 @@ def model_json(run: TrainingRun, version: str, created_at: str) -> dict:
             **cv_training,
         },
         "data": {"file": run.data.file, "sha256": run.data.sha256, "rows": run.data.rows},
+        # Last, so the sections before it keep their bytes; the drift monitor's baseline (reference.py).
+        "reference": reference_mod.reference(run.split.full_train, recipe.predict(run.pipeline, run.split.full_train)),
     }
 
 

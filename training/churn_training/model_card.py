@@ -64,6 +64,65 @@ def _c_limitation(chosen: ChosenC) -> str:
     )
 
 
+def _share(count: int, total: int) -> str:
+    return f"{100 * count / total:.1f}%"
+
+
+def _edge(value) -> str:
+    return f"{value:g}"
+
+
+def _numeric_bins(edges: list, counts: list[int], total: int) -> str:
+    labels = [f"<{_edge(edges[0])}"]
+    labels += [f"[{_edge(a)}, {_edge(b)})" for a, b in zip(edges, edges[1:])]
+    labels.append(f">={_edge(edges[-1])}")
+    return " · ".join(f"{label} {_share(c, total)}" for label, c in zip(labels, counts))
+
+
+def _reference_section(model: dict) -> str:
+    ref = model.get("reference")
+    if ref is None:
+        return ""
+    rows = ref["rows"]
+    numeric = "\n".join(
+        f"| `{name}` | {_edge(r['min'])} | {_edge(r['max'])} | {_numeric_bins(r['edges'], r['counts'], rows)} |"
+        for name, r in ref["numeric"].items()
+    )
+    categorical = "\n".join(
+        f"| `{name}` | "
+        + " · ".join(f"{v} {_share(c, rows)}" for v, c in zip(r["categories"], r["counts"]))
+        + f" · (unseen) {_share(r['unseen'], rows)} |"
+        for name, r in ref["categorical"].items()
+    )
+    bins = ref["score"]["bins"]
+    score_head = " | ".join(f"{i / bins:g}-{(i + 1) / bins:g}" for i in range(bins))
+    score_shares = " | ".join(_share(c, rows) for c in ref["score"]["counts"])
+    return f"""## Reference distributions ({ref['split'].replace('_', '-')}, {rows} customers)
+The training data as the scorer's drift monitor compares live windows with it (PSI per feature and of the score).
+`model.json` keeps the counts in `reference`; shares here are of the {rows} customers.
+
+Numeric features, binned at the training deciles: a bin `[a, b)` holds a <= x < b; the end bins are open, so
+a live value outside the training range [min, max] still lands in one (the monitor also counts it as out of range).
+
+| feature | min | max | bins (share) |
+| --- | --- | --- | --- |
+{numeric}
+
+Categorical features (category frequencies; `unseen`, a value the model has no coefficient for, is 0 in training):
+
+| feature | categories (share) |
+| --- | --- |
+{categorical}
+
+Score (`churn_probability` of the full-train customers, {bins} equal bins on [0, 1], 1 in the last):
+
+| {score_head} |
+|{' --- |' * bins}
+| {score_shares} |
+
+"""
+
+
 def _train_command(chosen: ChosenC, version: str) -> str:
     if chosen.recipe == NOTES:
         return f"`npm run train` (runs `scripts/train.sh`: installs the pinned uv and the locked environment, then\n  `training/train.py --version {version}`)"
@@ -146,7 +205,7 @@ Largest negative coefficients:
 Numeric features are not scaled (as in the notes), so `tenure`, `monthlycharges` and `totalcharges` coefficients
 are per unit and not comparable in size with the one-hot ones.
 
-## Limitations and bias
+{_reference_section(model)}## Limitations and bias
 - The data is a single, small, fictional sample from one telco; scores do not transfer to other companies,
   markets or time periods, and probabilities are not calibrated for them.
 - `gender` and `seniorcitizen` (an age proxy) are model inputs, as in the course. Using such attributes for
@@ -157,7 +216,8 @@ are per unit and not comparable in size with the one-hot ones.
 
 ## Files
 - `model.json`: format `{model['format']}`: feature names in DictVectorizer order, coefficients, intercept,
-  threshold, preprocessing rules, categories and numeric ranges seen in training, metrics, versions, data hash.
+  threshold, preprocessing rules, categories and numeric ranges seen in training, metrics, versions, data hash,
+  and the reference distributions of the full-train split (`reference`, above).
 - `model.bin`: the pickled scikit-learn Pipeline, as the notes do (load only with the locked environment;
   never unpickle files you do not trust).
 - `parity.jsonl`: all {m['n_test']} test customers with the CSV's raw spellings, the normalized features and

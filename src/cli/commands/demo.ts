@@ -1,11 +1,28 @@
 import { Command, InvalidArgumentError } from 'commander';
+import type { Kafka } from 'kafkajs';
 import { defaultSchemaRegistry } from '../../app/schema-registry.js';
 import { startScorerApp, type ScorerApp } from '../../app/scorer-app.js';
+import type { Config } from '../../config/index.js';
+import { experimentReport } from '../../experiments/experiment-report.js';
 import { createKafka } from '../../kafka/client.js';
-import { summarize, type DemoSummary } from '../../demo/demo-summary.js';
-import { produceAndCollect, type DemoRunResult } from '../../demo/run-demo.js';
-import { loadTelcoCustomers } from '../../demo/telco-events.js';
-import { createStderrLogger } from '../../observability/logger.js';
+import { loadModel } from '../../model/index.js';
+import { summarize, variantAgreement, variantSplit, type DemoSummary } from '../../demo/demo-summary.js';
+import {
+  awaitRevision,
+  DEMO_CANDIDATE,
+  DEMO_CHAMPION,
+  httpVariants,
+  publishRepoModel,
+  setRollout,
+} from '../../demo/rollout-act.js';
+import { agreementLine, comparisonLines, publishedLine, rolloutLine, splitLines } from '../../demo/rollout-report.js';
+import { produceAndCollect, type DemoRunResult, type ExpectedShadows } from '../../demo/run-demo.js';
+import { loadTelcoCustomers, type TelcoCustomer } from '../../demo/telco-events.js';
+import { rolloutOneLine } from '../../model-registry/rollout-summary.js';
+import { createStderrLogger, type Logger } from '../../observability/logger.js';
+import type { RolloutDocument } from '../../rollout/rollout-document.js';
+import type { SchemaRegistryClient } from '../../serde/schema-registry.js';
+import type { ServingSet } from '../../serving/serving-set.js';
 import { kafkajsClientSupplier } from '../../stream/kafkajs-client-supplier.js';
 import { createCountProgress, type CountProgress } from '../count-progress.js';
 import { localStackRunning, startLocalStack, stopLocalStack } from '../local-stack.js';
@@ -14,6 +31,10 @@ import { configWithFlags } from '../options.js';
 interface DemoFlags {
   count?: number;
   timeout: number;
+  /** --no-rollout sets it false */
+  rollout: boolean;
+  /** --no-worker sets it false */
+  worker: boolean;
 }
 
 function positiveInt(value: string): number {
@@ -25,10 +46,17 @@ function positiveInt(value: string): number {
 export function demoCommand(): Command {
   return new Command('demo')
     .description(
-      'End to end on the Telco data: local Kafka stack (when KAFKA_BROKERS is unset), worker, all customers in, predictions out, a campaign summary',
+      'End to end on the Telco data: local Kafka stack (when KAFKA_BROKERS is unset), worker, all customers in, ' +
+        'predictions out, a campaign summary; then model 1.1.0 shipped on the same worker as a shadow and a 10% canary',
     )
     .option('--count <n>', 'score only the first n customers of data/ (default: all 7,043)', positiveInt)
     .option('--timeout <seconds>', 'give up waiting for predictions after this long', positiveInt, 300)
+    .option('--no-rollout', 'skip the second act (publish 1.0.0 and 1.1.0, shadow, canary)')
+    .option(
+      '--no-worker',
+      'start no worker: only send the customers and read the predictions, which a `run` worker on the same ' +
+        'topics makes (implies --no-rollout)',
+    )
     .action(async (flags: DemoFlags) => {
       await runDemo(flags);
     });
@@ -59,21 +87,65 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const registry = defaultSchemaRegistry(config.registry);
   let service: ScorerApp | undefined;
   try {
-    say(`demo: starting the worker (brokers ${config.kafka.brokers.join(',')}, registry ${registry.url})`);
-    service = await startScorerApp({ config, clients: kafkajsClientSupplier(config.kafka, logger), registry, logger });
-    say(
-      `demo: worker up, side-port ${service.address}; producing ${customers.length} customers to '${config.topics.customers}'`,
-    );
+    if (flags.worker) {
+      say(`demo: starting the worker (brokers ${config.kafka.brokers.join(',')}, registry ${registry.url})`);
+      service = await startScorerApp({
+        config,
+        clients: kafkajsClientSupplier(config.kafka, logger),
+        registry,
+        logger,
+      });
+      say(`demo: worker up, side-port ${service.address}, serving ${servingLine(service.serving.current())}`);
+    } else {
+      say(`demo: no worker started: a \`run\` worker following '${config.topics.customers}' scores the customers`);
+    }
     const kafka = createKafka(config.kafka, logger);
+    const send = sender({
+      kafka,
+      registry: registry.client,
+      config,
+      customers,
+      logger,
+      timeoutMs: flags.timeout * 1000,
+    });
+    say(`demo: producing ${customers.length} customers to '${config.topics.customers}'`);
+    const result = await send(undefined);
+    process.stdout.write(report(summarize(result.scored), result, config.topics.predictions));
+    if (service !== undefined && flags.rollout) {
+      await rolloutAct({ config, kafka, service, customers, send, say });
+    }
+  } finally {
+    await service?.stop();
+    if (startedStack) {
+      say('demo: stopping the local stack it started');
+      await stopLocalStack();
+    }
+  }
+}
+
+type Send = (shadows: ExpectedShadows | undefined) => Promise<DemoRunResult>;
+
+/** Sends every customer once more and waits for its predictions, with the progress bars on stderr. */
+function sender(options: {
+  kafka: Kafka;
+  registry: SchemaRegistryClient;
+  config: Config;
+  customers: readonly TelcoCustomer[];
+  logger: Logger;
+  timeoutMs: number;
+}): Send {
+  const { customers } = options;
+  return async (shadows) => {
     let producedBar: CountProgress | undefined = createCountProgress('produced ', customers.length);
     let receivedBar: CountProgress | undefined;
     const result = await produceAndCollect({
-      kafka,
-      registry: registry.client,
-      topics: config.topics,
+      kafka: options.kafka,
+      registry: options.registry,
+      topics: options.config.topics,
+      shadows,
       customers,
-      timeoutMs: flags.timeout * 1000,
-      logger,
+      timeoutMs: options.timeoutMs,
+      logger: options.logger,
       progress: {
         produced: (n) => {
           producedBar?.update(n);
@@ -87,14 +159,85 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       },
     });
     receivedBar?.stop();
-    process.stdout.write(report(summarize(result.scored), result, config.topics.predictions));
-  } finally {
-    await service?.stop();
-    if (startedStack) {
-      say('demo: stopping the local stack it started');
-      await stopLocalStack();
+    return result;
+  };
+}
+
+/**
+ * The second act, on the same running worker: publish both versions, 1.1.0 as a shadow (compared with the
+ * champion on the same events), then as a 10% canary (split by customer, and HTTP agreeing with the stream),
+ * then the champion alone again, so a rerun starts where this one did.
+ */
+async function rolloutAct(options: {
+  config: Config;
+  kafka: Kafka;
+  service: ScorerApp;
+  customers: readonly TelcoCustomer[];
+  send: Send;
+  say: (line: string) => void;
+}): Promise<void> {
+  const { config, kafka, service, customers, send, say } = options;
+  const out = (...lines: string[]) => process.stdout.write(`${lines.join('\n')}\n`);
+  const localVersion = (await loadModel(config.model.dir)).meta.version;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const change = async (document: RolloutDocument): Promise<number> => {
+      const set = await setRollout(kafka, admin, config, document, localVersion);
+      // From the record's published_at, stamped before it was sent: the time includes the send and the commit.
+      const since = set.published ? Date.parse(set.record.published_at) : Date.now();
+      const servedAfter = await awaitRevision(service.serving, set.record.revision, since, 30_000);
+      out(rolloutLine(set.record, set.published, config.topics.rollout, servedAfter));
+      return set.record.revision;
+    };
+
+    out('', `churn-scorer demo: shipping model ${DEMO_CANDIDATE} on the same worker (skip with --no-rollout)`);
+    for (const version of [DEMO_CHAMPION, DEMO_CANDIDATE]) {
+      out(publishedLine(await publishRepoModel(kafka, admin, config, version)));
     }
+
+    const shadowRevision = await change({ champion: DEMO_CHAMPION, shadows: [DEMO_CANDIDATE] });
+    say(`demo: producing ${customers.length} customers again (shadow ${DEMO_CANDIDATE})`);
+    const shadowed = await send({ topic: config.topics.shadow, perChampionEvent: 1 });
+    const shadowReport = experimentReport(shadowed.live, shadowed.shadow, { revision: shadowRevision });
+    out(
+      `  ${shadowed.live.length} live predictions to '${config.topics.predictions}' (${DEMO_CHAMPION} for everyone), ` +
+        `${shadowed.shadow.length} shadow predictions to '${config.topics.shadow}' only, same transactions:`,
+      ...comparisonLines(shadowReport),
+    );
+
+    const canaryRevision = await change({
+      champion: DEMO_CHAMPION,
+      challengers: [{ version: DEMO_CANDIDATE, kind: 'canary', weight: 10 }],
+    });
+    say(`demo: producing ${customers.length} customers again (canary ${DEMO_CANDIDATE} 10%)`);
+    const canaried = await send(undefined);
+    const sample = customers.slice(0, config.http.batchMax);
+    const http = await httpVariants(service.address, sample, config.http.auth.token);
+    out(
+      `  ${canaried.scored.length} customers, split by a murmur3 hash of customerid:`,
+      ...splitLines(variantSplit(canaried.scored)),
+      agreementLine(variantAgreement(canaried.scored, http)),
+    );
+
+    await change({ champion: DEMO_CHAMPION });
+    out(
+      `  next: \`bin/churn-scorer experiment report --revision ${shadowRevision}\` (or ${canaryRevision}) recomputes ` +
+        'these from the topics; README.md, "Shipping a new model", goes on to A/B, promote and rollback',
+    );
+  } finally {
+    await admin.disconnect();
   }
+}
+
+function servingLine(set: ServingSet): string {
+  const { rollout } = set;
+  const document: RolloutDocument = {
+    champion: rollout.champion.version,
+    challengers: rollout.challengers.map(({ version, kind, weight }) => ({ version, kind, weight })),
+    shadows: [...rollout.shadows],
+  };
+  return `rollout revision ${set.revision} (${rolloutOneLine(document)})`;
 }
 
 function report(summary: DemoSummary, run: DemoRunResult, topic: string): string {

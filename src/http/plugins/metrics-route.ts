@@ -3,13 +3,15 @@ import type { Registry } from 'prom-client';
 
 export interface MetricsRouteOptions {
   registry: Registry;
+  /** brings gauges that are set rather than collected up to date before each scrape */
+  beforeScrape?: () => void;
 }
 
 /** GET /metrics: Prometheus text exposition of the registry handed to the server. */
 // async with no await on purpose: fastify (avvio) turns only a rejected promise into a register() error;
 // a throw from a sync plugin (e.g. in an onRoute hook) would be uncaught.
 // eslint-disable-next-line @typescript-eslint/require-await -- see above
-export const metricsRoute: FastifyPluginAsync<MetricsRouteOptions> = async (app, { registry }) => {
+export const metricsRoute: FastifyPluginAsync<MetricsRouteOptions> = async (app, { registry, beforeScrape }) => {
   app.get(
     '/metrics',
     {
@@ -25,6 +27,7 @@ export const metricsRoute: FastifyPluginAsync<MetricsRouteOptions> = async (app,
       },
     },
     async (_request, reply) => {
+      beforeScrape?.();
       const text = await registry.metrics();
       return reply.type(registry.contentType).send(text);
     },

@@ -8,7 +8,6 @@ export interface OpenApiOptions {
   title: string;
   /** Version of the API document; we use the package version. */
   version: string;
-  modelVersion: string;
   /** Document the bearer security scheme (the guarded operations list it; see bearer-auth.ts). */
   bearerAuth: boolean;
 }
@@ -26,12 +25,13 @@ const openApiPlugin: FastifyPluginAsync<OpenApiOptions> = async (app, options) =
         title: options.title,
         version: options.version,
         description:
-          `Churn scoring side-port (model version ${options.modelVersion}). Every client error is a 4xx JSON ` +
-          '{error, message, fields:[{field, message}]} naming the offending field.',
+          'Churn scoring side-port: predictions by the rollout in force (GET /model names its champion, GET ' +
+          '/experiments compares its variants). Every client error is a 4xx JSON {error, message, ' +
+          'fields:[{field, message}]} naming the offending field.',
       },
       tags: [
         { name: 'predict', description: 'Score customers' },
-        { name: 'model', description: 'The loaded model artifact' },
+        { name: 'model', description: 'The models of the rollout in force and their comparison' },
         { name: 'health', description: 'Probes' },
         { name: 'observability', description: 'Metrics' },
       ],

@@ -1,26 +1,29 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { ValidationRules } from '../../contract/customer.js';
-import type { ChurnModel } from '../../model/index.js';
 import type { ChurnCounters } from '../../observability/prediction-metrics.js';
+import type { ServedBy, ServingSet, ServingSetSource } from '../../serving/serving-set.js';
+import { servedBy } from '../../serving/serving-set.js';
 import { BODY_FIELD, httpError, type FieldProblem, type HttpError } from '../error-body.js';
-import { predictCustomer } from '../../model/predict-customer.js';
+import { predictCustomer, type CustomerPrediction } from '../../model/predict-customer.js';
 import { batchFieldErrors } from '../batch-field-errors.js';
 import { CLIENT_ERROR_RESPONSES, SCHEMA_IDS, ref, type BatchItem } from '../schemas.js';
 
 export interface PredictRoutesOptions {
-  model: ChurnModel;
-  rules: ValidationRules;
+  /** the rollout in force and its models, read once per request */
+  serving: ServingSetSource;
   batchMax: number;
   churnCounters: ChurnCounters;
 }
 
-/** POST /predict and POST /predict/batch. The body is judged by the shared contract (predictCustomer). */
+/**
+ * POST /predict and POST /predict/batch. The body is judged by the shared contract (predictCustomer) with the
+ * rules of the model that serves the customer: the variant of the body's customerid under the rollout in force
+ * (servedBy, as the stream picks it for the same customer), or the champion without one.
+ */
 // async with no await on purpose: fastify (avvio) turns only a rejected promise into a register() error;
 // a throw from a sync plugin (e.g. in an onRoute hook) would be uncaught.
 // eslint-disable-next-line @typescript-eslint/require-await -- see above
 export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (app, options) => {
-  const { model, rules, batchMax, churnCounters } = options;
-  const modelVersion = model.meta.version;
+  const { serving, batchMax, churnCounters } = options;
 
   app.post(
     '/predict',
@@ -34,7 +37,8 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
       },
     },
     (request, reply) => {
-      const result = predictCustomer(request.body, rules, model);
+      const set = serving.current();
+      const { served, result } = predictServed(set, request.body);
       if (!result.ok) {
         const failure = customerError(result.errors);
         reply.code(400).send(failure.body);
@@ -44,7 +48,9 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
       reply.send({
         churn_probability: result.churn_probability,
         churn: result.churn,
-        model_version: modelVersion,
+        model_version: served.assignment.version,
+        variant: served.assignment.variant,
+        rollout_revision: set.revision,
         warnings: result.warnings,
       });
     },
@@ -69,10 +75,12 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
         reply.code(400).send(customers.body);
         return;
       }
+      // One serving set for the whole batch: a rollout change applies between requests, never inside one.
+      const set = serving.current();
       const predictions = new Array<BatchItem>(customers.length);
       let problems: FieldProblem[] | undefined;
       for (let i = 0; i < customers.length; i++) {
-        const result = predictCustomer(customers[i], rules, model);
+        const { served, result } = predictServed(set, customers[i]);
         if (!result.ok) {
           (problems ??= []).push(...batchFieldErrors(i, result.errors));
           continue;
@@ -80,6 +88,8 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
         predictions[i] = {
           churn_probability: result.churn_probability,
           churn: result.churn,
+          model_version: served.assignment.version,
+          variant: served.assignment.variant,
           warnings: [...result.warnings],
         };
       }
@@ -97,10 +107,46 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
       for (const p of predictions) if (p.churn) churned++;
       if (churned > 0) churnCounters.churn.inc(churned);
       if (predictions.length - churned > 0) churnCounters.no_churn.inc(predictions.length - churned);
-      reply.send({ model_version: modelVersion, predictions });
+      reply.send({ model_version: set.rollout.champion.version, rollout_revision: set.revision, predictions });
     },
   );
 };
+
+/**
+ * The model that serves a request body and its prediction: by the body's customerid when it has one (a
+ * string, or a problem naming the field), by the champion otherwise. A body that is no object goes to the
+ * champion, whose validation says what is wrong with it.
+ */
+function predictServed(set: ServingSet, body: unknown): { served: ServedBy; result: CustomerPrediction } {
+  const customerId = isObject(body) ? body['customerid'] : undefined;
+  if (typeof customerId === 'string') {
+    const served = servedBy(set, customerId);
+    return { served, result: predictCustomer(body, served.serving.rules, served.serving.model) };
+  }
+  const served = championOf(set);
+  const result = predictCustomer(body, served.serving.rules, served.serving.model);
+  if (customerId === undefined) return { served, result };
+  const problem: FieldProblem = {
+    field: 'customerid',
+    message: `must be a string (the customer's id, which picks the serving model), got ${typeName(customerId)}`,
+  };
+  return { served, result: { ok: false, errors: [problem, ...(result.ok ? [] : result.errors)] } };
+}
+
+function championOf(set: ServingSet): ServedBy {
+  const assignment = set.rollout.champion;
+  return { assignment, serving: set.models.get(assignment.version) as ServedBy['serving'] };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
+}
 
 function customerError(errors: readonly FieldProblem[]): HttpError {
   const only = errors.length === 1 ? errors[0] : undefined;

@@ -14,6 +14,8 @@ import { FakeKafkaClients } from './fake-kafka-clients.js';
 const TOPICS = ['customers', 'predictions', 'customers.dlq', 'customers.replay'];
 const LIVE = 'consumer(churn-scorer)';
 const REPLAY = 'consumer(churn-scorer.replay)';
+/** The rollout follower's consumer: a group of its own per process (host, pid and a random part). */
+const isFollower = (call: string) => call.startsWith('consumer(churn-scorer.rollout.');
 
 function appConfig(overrides: ConfigOverrides = {}): Config {
   return loadConfig({
@@ -79,7 +81,10 @@ describe('startScorerApp: the service over in-process fakes of its Kafka and reg
     const address = await logs.sidePortAddress();
     expect(await probe(address, '/readyz')).toEqual({
       status: 503,
-      body: { status: 'not_ready', reasons: ['stream worker starting: topics, schemas, group join'] },
+      body: {
+        status: 'not_ready',
+        reasons: ['rollout follower reading models and models.rollout up to their end offsets'],
+      },
     });
     expect((await probe(address, '/livez')).status).toBe(200);
     expect(clients.calls).toEqual(['awaitBrokers', 'admin.connect']);
@@ -101,6 +106,18 @@ describe('startScorerApp: the service over in-process fakes of its Kafka and reg
     expect(clients.calls.indexOf(`${LIVE}.connect`)).toBeGreaterThan(
       clients.calls.indexOf('producer(churn-scorer-startup-check).abort'),
     );
+    // The rollout follower creates its two compacted topics and reads them before the worker starts.
+    expect(clients.calls).toContain('admin.createTopics models,models.rollout');
+    const followerCalls = clients.calls
+      .filter(isFollower)
+      .map((call) => call.replace(/^consumer\([^)]*\)/, 'follower'));
+    expect(followerCalls).toEqual([
+      'follower.connect',
+      'follower.subscribe models',
+      'follower.subscribe models.rollout',
+      'follower.run 1 at a time',
+    ]);
+    expect(clients.calls.findIndex(isFollower)).toBeLessThan(clients.calls.indexOf(`${LIVE}.connect`));
     // A client without describeConfigs and without consumer events still runs, and the log says what it skips.
     expect(logs.messages()).toContain(
       'this Kafka client cannot read topic configs: max.message.bytes of the output topics not checked',
@@ -126,16 +143,15 @@ describe('startScorerApp: the service over in-process fakes of its Kafka and reg
 
     releaseLive();
     await stopping;
-    expect(clients.callsSince(`${LIVE}.disconnect`)).toEqual([
-      `${LIVE}.disconnect`,
-      `${REPLAY}.disconnect`,
-      'admin.disconnect',
-    ]);
+    // The worker first, then the follower: the set in force stays readable until the last transaction ends.
+    expect(
+      clients.callsSince(`${LIVE}.disconnect`).map((call) => (isFollower(call) ? 'follower.disconnect' : call)),
+    ).toEqual([`${LIVE}.disconnect`, `${REPLAY}.disconnect`, 'admin.disconnect', 'follower.disconnect']);
     await expect(fetch(`${app.address}/livez`)).rejects.toThrow();
   });
 
   it('closes the side-port again when the worker cannot start, and rejects with why', async () => {
-    const clients = new FakeKafkaClients(['customers']);
+    const clients = new FakeKafkaClients(['customers', 'models', 'models.rollout']);
     const logs = capturedLogs();
     const starting = startScorerApp({
       config: appConfig({ topics: { create: false } }),
@@ -145,9 +161,12 @@ describe('startScorerApp: the service over in-process fakes of its Kafka and reg
     });
 
     await expect(starting).rejects.toThrow(MissingTopicsError);
-    await expect(starting).rejects.toThrow('topics missing: predictions, customers.dlq, customers.replay');
+    await expect(starting).rejects.toThrow(
+      'topics missing: predictions, customers.dlq, customers.replay, predictions.shadow;',
+    );
     expect(clients.calls).toContain('admin.disconnect');
-    expect(clients.calls.some((call) => call.startsWith('consumer('))).toBe(false);
+    // Every missing topic is named before anything starts: neither the follower nor the worker made a consumer.
+    expect(clients.calls.filter((call) => call.startsWith('consumer('))).toEqual([]);
     await expect(fetch(`${await logs.sidePortAddress()}/livez`)).rejects.toThrow();
   });
 

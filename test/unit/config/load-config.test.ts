@@ -64,7 +64,11 @@ describe('loadConfig defaults', () => {
       },
       auth: { token: null, tokenFile: null, protectMetrics: true },
     });
-    expect(config.model).toEqual({ dir: join(repoRoot, 'models/churn/1.0.0'), strictCategories: false });
+    expect(config.model).toEqual({
+      dir: join(repoRoot, 'models/churn/1.0.0'),
+      strictCategories: false,
+      followRollout: false,
+    });
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.kafka.sasl).toBeNull();
     expect(config.registry.url).toBe('http://127.0.0.1:8081');
@@ -96,6 +100,7 @@ describe('environment overrides', () => {
       LOG_LEVEL: 'DEBUG',
       MODEL_DIR: '/opt/models/churn/2.0.0',
       STRICT_CATEGORIES: 'true',
+      MODEL_FOLLOW_ROLLOUT: 'yes',
       KAFKA_BROKERS: 'a:9092, b:9093',
       KAFKA_CLIENT_ID: 'scorer-1',
       KAFKA_SSL: '1',
@@ -113,11 +118,14 @@ describe('environment overrides', () => {
       TOPIC_PREDICTIONS: 'p',
       TOPIC_DLQ: 'c.dlq',
       TOPIC_REPLAY: 'c.replay',
+      TOPIC_PREDICTIONS_SHADOW: 'p.shadow',
+      TOPIC_MODELS: 'm',
+      TOPIC_ROLLOUT: 'm.rollout',
       CONSUMER_GROUP: 'g',
     });
     expect(config.http).toMatchObject({ port: 9090, host: '0.0.0.0' });
     expect(config.log.level).toBe('debug');
-    expect(config.model).toEqual({ dir: '/opt/models/churn/2.0.0', strictCategories: true });
+    expect(config.model).toEqual({ dir: '/opt/models/churn/2.0.0', strictCategories: true, followRollout: true });
     expect(config.kafka).toMatchObject({
       brokers: ['a:9092', 'b:9093'],
       clientId: 'scorer-1',
@@ -135,7 +143,15 @@ describe('environment overrides', () => {
       password: 's3cret-registry',
       authFailureExitMs: 5000,
     });
-    expect(config.topics).toMatchObject({ customers: 'c', predictions: 'p', deadLetter: 'c.dlq', replay: 'c.replay' });
+    expect(config.topics).toMatchObject({
+      customers: 'c',
+      predictions: 'p',
+      deadLetter: 'c.dlq',
+      replay: 'c.replay',
+      shadow: 'p.shadow',
+      models: 'm',
+      rollout: 'm.rollout',
+    });
     expect(config.stream.groupId).toBe('g');
   });
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, summarize } from '../../../src/demo/demo-summary.js';
+import {
+  percentile,
+  summarize,
+  variantAgreement,
+  variantSplit,
+  type ScoredCustomer,
+} from '../../../src/demo/demo-summary.js';
+import { agreementLine, rolloutLine, splitLines } from '../../../src/demo/rollout-report.js';
 import { loadTelcoCustomers, parseTelcoCsv } from '../../../src/demo/telco-events.js';
 
 describe('Telco CSV -> customers', () => {
@@ -33,6 +40,8 @@ describe('demo summary', () => {
       probability: i / 10,
       churn: i / 10 >= 0.5,
       latencyMs: (i + 1) * 10,
+      variant: 'champion',
+      version: '1.0.0',
     }));
     const summary = summarize(scored);
     expect(summary.predictions).toBe(8);
@@ -47,5 +56,63 @@ describe('demo summary', () => {
   it('nearest-rank percentile', () => {
     expect(percentile([1, 2, 3, 4], 0.5)).toBe(2);
     expect(percentile([], 0.5)).toBe(0);
+  });
+});
+
+function customer(customerid: string, variant: string, version: string): ScoredCustomer {
+  return { customerid, probability: 0.5, churn: true, latencyMs: 1, variant, version };
+}
+
+describe('the rollout act: split by variant and HTTP agreement', () => {
+  const scored = [
+    customer('a', 'canary', '1.1.0'),
+    customer('b', 'champion', '1.0.0'),
+    customer('c', 'champion', '1.0.0'),
+    customer('d', 'champion', '1.0.0'),
+  ];
+
+  it('counts customers per variant, the champion first', () => {
+    const split = variantSplit(scored);
+    expect(split).toEqual([
+      { variant: 'champion', version: '1.0.0', customers: 3, share: 0.75 },
+      { variant: 'canary', version: '1.1.0', customers: 1, share: 0.25 },
+    ]);
+    expect(splitLines(split)).toEqual([
+      '    champion 1.0.0  3 customers   75.00%',
+      '    canary 1.1.0    1 customers   25.00%',
+    ]);
+  });
+
+  it('compares the stream and HTTP answers for the customers HTTP was asked about, and names those that differ', () => {
+    const http = new Map([
+      ['a', { variant: 'canary', version: '1.1.0' }],
+      ['b', { variant: 'champion', version: '1.0.0' }],
+      ['c', { variant: 'canary', version: '1.1.0' }],
+    ]);
+    const agreement = variantAgreement(scored, http);
+    expect(agreement).toEqual({
+      compared: 3,
+      agreeing: 2,
+      differing: [{ customerid: 'c', stream: 'champion 1.0.0', http: 'canary 1.1.0' }],
+    });
+    expect(agreementLine(agreement)).toMatch(
+      /for 2 of 3 customers \(differing: c stream champion 1\.0\.0, HTTP canary 1\.1\.0\)$/,
+    );
+  });
+
+  it('says whether a rollout was published or already in force', () => {
+    const record = {
+      format: 'churn-scorer/rollout@1' as const,
+      revision: 4,
+      published_at: '2026-11-30T12:00:00.000Z',
+      rollout: { champion: '1.0.0', challengers: [{ version: '1.1.0', kind: 'canary' as const, weight: 10 }] },
+      history: [],
+    };
+    expect(rolloutLine(record, true, 'models.rollout', 120)).toBe(
+      "  rollout revision 4 published to 'models.rollout': champion 1.0.0 90%, canary 1.1.0 10% (in force on the worker 0.12 s later)",
+    );
+    expect(rolloutLine(record, false, 'models.rollout', 0)).toMatch(
+      /revision 4: .* \(in force already; nothing published\)$/,
+    );
   });
 });

@@ -6,7 +6,7 @@ import { bearerVerdict } from '../../../src/http/bearer-auth.js';
 import { buildHttpServer } from '../../../src/http/server.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createMetricsRegistry } from '../../../src/observability/metrics-registry.js';
-import { buildTestServer, notesExamples, realModel, testConfig, type ErrorBodyShape } from './http-test-support.js';
+import { buildTestServer, notesExamples, localServing, testConfig, type ErrorBodyShape } from './http-test-support.js';
 
 const TOKEN = 'tok-0123456789abcdef-SECRET';
 const WRONG = 'tok-0123456789abcdef-WRONG1';
@@ -140,6 +140,7 @@ describe('with a token configured', () => {
       ['/predict', 'post'],
       ['/predict/batch', 'post'],
       ['/model', 'get'],
+      ['/experiments', 'get'],
       ['/metrics', 'get'],
     ] as const) {
       expect(doc.paths[path]?.[method]?.security, path).toEqual([{ bearerAuth: [] }]);
@@ -162,7 +163,7 @@ describe('with a token configured', () => {
     const base = testConfig();
     app = await buildHttpServer({
       config: testConfig({ http: { auth: { ...base.http.auth, token: TOKEN } } }),
-      model: await realModel(),
+      serving: await localServing(),
       logger: createLogger({ name: 'test', level: 'trace', destination: sink }),
       metrics: createMetricsRegistry(),
     });

@@ -7,6 +7,12 @@ import { buildHttpServer, type HttpServerOptions } from '../../../src/http/serve
 import { loadModel, type ChurnModel } from '../../../src/model/index.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createMetricsRegistry } from '../../../src/observability/metrics-registry.js';
+import {
+  fixedServingSetSource,
+  servingModel,
+  singleModelServingSet,
+  type ServingSetSource,
+} from '../../../src/serving/serving-set.js';
 
 export const REPO_ROOT = findRepoRoot();
 export const MODEL_DIR = join(REPO_ROOT, 'models', 'churn', '1.0.0');
@@ -54,21 +60,33 @@ export function realModel(): Promise<ChurnModel> {
   return cachedModel;
 }
 
+/** What `serve` hands the side-port: the one local model as the champion of revision 0. */
+export async function localServing(config: Config = testConfig()): Promise<ServingSetSource> {
+  return fixedServingSetSource(singleModelServingSet(servingModel(await realModel(), config.model.strictCategories)));
+}
+
 export interface TestServer {
   app: FastifyInstance;
   registry: Registry;
 }
 
-/** The real side-port on the real artifact, silent logs, a fresh metrics registry per server. */
+/**
+ * The real side-port on the real artifact (the local model as champion unless `serving` is given), silent
+ * logs, a fresh metrics registry per server.
+ */
 export async function buildTestServer(
-  options: { config?: Config } & Pick<HttpServerOptions, 'readiness' | 'liveness'> = {},
+  options: { config?: Config } & Partial<
+    Pick<HttpServerOptions, 'readiness' | 'liveness' | 'serving' | 'experiments'>
+  > = {},
 ): Promise<TestServer> {
   const registry = createMetricsRegistry({ processMetrics: true });
+  const config = options.config ?? testConfig();
   const app = await buildHttpServer({
-    config: options.config ?? testConfig(),
-    model: await realModel(),
+    config,
+    serving: options.serving ?? (await localServing(config)),
     logger: createLogger({ name: 'test', level: 'silent' }),
     metrics: registry,
+    ...(options.experiments === undefined ? {} : { experiments: options.experiments }),
     ...(options.readiness === undefined ? {} : { readiness: options.readiness }),
     ...(options.liveness === undefined ? {} : { liveness: options.liveness }),
   });

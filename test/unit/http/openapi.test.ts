@@ -45,6 +45,7 @@ describe('GET /openapi.json', () => {
     expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/);
     expect(doc.info.title).toBe('churn-scorer');
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/experiments',
       '/livez',
       '/metrics',
       '/model',
@@ -55,11 +56,11 @@ describe('GET /openapi.json', () => {
     ]);
   });
 
-  it('documents the Customer schema with the 19 required features', () => {
+  it('documents the Customer schema with the 19 required features and the optional customerid', () => {
     const customer = doc.components.schemas['Customer'];
     expect(customer?.required?.slice().sort()).toEqual([...CUSTOMER_FEATURE_NAMES].sort());
     expect(customer?.required).toHaveLength(19);
-    expect(Object.keys(customer?.properties ?? {}).sort()).toEqual([...CUSTOMER_FEATURE_NAMES].sort());
+    expect(Object.keys(customer?.properties ?? {}).sort()).toEqual([...CUSTOMER_FEATURE_NAMES, 'customerid'].sort());
   });
 
   it('takes the request body of /predict from the Customer schema and documents its 4xx answers', () => {

@@ -6,6 +6,8 @@ interface PredictionBody {
   churn_probability: number;
   churn: boolean;
   model_version: string;
+  variant: string;
+  rollout_revision: number;
   warnings: string[];
 }
 
@@ -29,8 +31,18 @@ describe('POST /predict', () => {
       expect(Math.abs(body.churn_probability - example.churn_probability)).toBeLessThanOrEqual(1e-9);
       expect(body.churn).toBe(example.churn);
       expect(body.model_version).toBe('1.0.0');
+      // `serve`'s local model, no rollout published: the champion of revision 0
+      expect(body.variant).toBe('champion');
+      expect(body.rollout_revision).toBe(0);
       expect(body.warnings).toEqual([]);
-      expect(Object.keys(body).sort()).toEqual(['churn', 'churn_probability', 'model_version', 'warnings']);
+      expect(Object.keys(body).sort()).toEqual([
+        'churn',
+        'churn_probability',
+        'model_version',
+        'rollout_revision',
+        'variant',
+        'warnings',
+      ]);
     },
   );
 
@@ -74,11 +86,17 @@ describe('POST /predict/batch', () => {
     const rows = parityRows(60);
     const res = await post('/predict/batch', { customers: rows.map((r) => r.raw) });
     expect(res.statusCode).toBe(200);
-    const body = res.json<{ model_version: string; predictions: Omit<PredictionBody, 'model_version'>[] }>();
+    const body = res.json<{
+      model_version: string;
+      rollout_revision: number;
+      predictions: Omit<PredictionBody, 'rollout_revision'>[];
+    }>();
     expect(body.model_version).toBe('1.0.0');
+    expect(body.rollout_revision).toBe(0);
     expect(body.predictions).toHaveLength(rows.length);
     body.predictions.forEach((p, i) => {
       expect(Math.abs(p.churn_probability - (rows[i]?.churn_probability ?? NaN))).toBeLessThanOrEqual(1e-9);
+      expect([p.model_version, p.variant]).toEqual(['1.0.0', 'champion']);
     });
   });
 

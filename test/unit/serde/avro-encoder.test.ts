@@ -22,6 +22,8 @@ const prediction: ChurnPrediction = {
   source_partition: 2,
   source_offset: 2 ** 40,
   warnings: ['contract: unknown category "weekly"'],
+  variant: 'canary',
+  rollout_revision: 7,
 };
 
 describe('AvroEncoder', () => {

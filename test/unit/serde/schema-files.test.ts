@@ -96,6 +96,8 @@ describe('schemas/*.avsc', () => {
       ['source_partition', 'int'],
       ['source_offset', 'long'],
       ['warnings', { type: 'array', items: 'string' }],
+      ['variant', 'string'],
+      ['rollout_revision', 'long'],
     ]);
   });
 

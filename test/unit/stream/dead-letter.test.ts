@@ -8,7 +8,12 @@ import {
   MAX_ERROR_MESSAGE_CHARS,
 } from '../../../src/stream/dead-letter.js';
 import { messageBytes } from '../../../src/stream/output-size.js';
-import { predictionHeaders, predictionRecord, PREDICTION_HEADERS } from '../../../src/stream/prediction-record.js';
+import {
+  headerText,
+  predictionHeaders,
+  predictionRecord,
+  PREDICTION_HEADERS,
+} from '../../../src/stream/prediction-record.js';
 
 const record: KafkaMessage = {
   key: Buffer.from('7590-VHVEG'),
@@ -161,6 +166,8 @@ describe('prediction records', () => {
       probability: 0.63,
       churn: true,
       model: { name: 'churn', version: '1.0.0', threshold: 0.5 },
+      variant: 'canary',
+      rolloutRevision: 12,
       replay: true,
       scoredAt: 1000,
       source: { topic: 'customers.replay', partition: 1, offset: '99' },
@@ -180,14 +187,31 @@ describe('prediction records', () => {
       source_partition: 1,
       source_offset: 99,
       warnings: ['w'],
+      variant: 'canary',
+      rollout_revision: 12,
     });
   });
 
-  it('propagates W3C trace context and names the model version', () => {
-    expect(predictionHeaders(record.headers, '1.0.0')).toEqual({
-      [PREDICTION_HEADERS.modelVersion]: '1.0.0',
+  it('propagates W3C trace context and names the model version, the variant and the rollout revision', () => {
+    expect(predictionHeaders(record.headers, '1.0.0', 'ab', '3')).toEqual({
+      'churn.model.version': '1.0.0',
+      'churn.variant': 'ab',
+      'churn.rollout.revision': '3',
       traceparent: record.headers.traceparent,
     });
-    expect(predictionHeaders(undefined, '2.0.0')).toEqual({ [PREDICTION_HEADERS.modelVersion]: '2.0.0' });
+    expect(predictionHeaders(undefined, '2.0.0', 'shadow', '0')).toEqual({
+      [PREDICTION_HEADERS.modelVersion]: '2.0.0',
+      [PREDICTION_HEADERS.variant]: 'shadow',
+      [PREDICTION_HEADERS.rolloutRevision]: '0',
+    });
+  });
+
+  it('reads a header as text: the first of repeated values, none when absent or empty', () => {
+    expect(headerText({ a: Buffer.from('1.1.0') }, 'a')).toBe('1.1.0');
+    expect(headerText({ a: [Buffer.from('x'), Buffer.from('y')] }, 'a')).toBe('x');
+    expect(headerText({ a: 'text' }, 'a')).toBe('text');
+    expect(headerText({ a: Buffer.alloc(0) }, 'a')).toBeUndefined();
+    expect(headerText({}, 'a')).toBeUndefined();
+    expect(headerText(undefined, 'a')).toBeUndefined();
   });
 });

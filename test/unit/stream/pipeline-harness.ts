@@ -1,7 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { createValidationRules } from '../../../src/contract/validation-rules.js';
+import type { ExperimentRecorder } from '../../../src/experiments/scored-observation.js';
 import type { ChurnModel } from '../../../src/model/churn-model.js';
 import { churnCounters, predictionMetrics } from '../../../src/observability/prediction-metrics.js';
 import { streamMetrics } from '../../../src/observability/stream-metrics.js';
@@ -9,6 +9,12 @@ import { AvroDecoder } from '../../../src/serde/avro-decoder.js';
 import { AvroEncoder } from '../../../src/serde/avro-encoder.js';
 import type { ChurnPrediction, CustomerEvent } from '../../../src/serde/avro-records.js';
 import { churnPredictionSchema, customerEventSchema } from '../../../src/serde/schema-files.js';
+import {
+  fixedServingSetSource,
+  servingModel,
+  singleModelServingSet,
+  type ServingSetSource,
+} from '../../../src/serving/serving-set.js';
 import { PartitionLeases } from '../../../src/stream/partition-leases.js';
 import {
   createBatchHandler,
@@ -25,7 +31,14 @@ export { FakeTransactionalClient, type SeenTransaction } from './fake-transactio
 
 export const CUSTOMER_SCHEMA_ID = 1;
 export const PREDICTION_SCHEMA_ID = 2;
-export const TOPICS = { input: 'customers', predictions: 'predictions', deadLetter: 'customers.dlq' } as const;
+/** the same ChurnPrediction schema, under the shadow topic's subject */
+export const SHADOW_PREDICTION_SCHEMA_ID = 3;
+export const TOPICS = {
+  input: 'customers',
+  predictions: 'predictions',
+  deadLetter: 'customers.dlq',
+  shadow: 'predictions.shadow',
+} as const;
 export const GROUP_ID = 'scorer';
 
 /** The real Avro codec over a fake registry holding the two schemas, as the worker has it after start-up. */
@@ -33,6 +46,7 @@ export function testCodec() {
   const registry = new FakeSchemaRegistry();
   registry.put(CUSTOMER_SCHEMA_ID, customerEventSchema().text);
   registry.put(PREDICTION_SCHEMA_ID, churnPredictionSchema().text);
+  registry.put(SHADOW_PREDICTION_SCHEMA_ID, churnPredictionSchema().text);
   const upstream = AvroEncoder.withSchemaId<CustomerEvent>(
     'customers-value',
     CUSTOMER_SCHEMA_ID,
@@ -45,6 +59,11 @@ export function testCodec() {
     encoder: AvroEncoder.withSchemaId<ChurnPrediction>(
       'predictions-value',
       PREDICTION_SCHEMA_ID,
+      churnPredictionSchema().type,
+    ),
+    shadowEncoder: AvroEncoder.withSchemaId<ChurnPrediction>(
+      'predictions.shadow-value',
+      SHADOW_PREDICTION_SCHEMA_ID,
       churnPredictionSchema().type,
     ),
     /** Encodes an event as the upstream would (Confluent framing, schema id 1). */
@@ -97,6 +116,9 @@ export interface HarnessOptions {
   limits?: Partial<HarnessLimits>;
   source?: SourceKind;
   encoder?: PredictionEncoder;
+  /** the serving set in force; by default `model` alone as the champion (revision 0) */
+  serving?: ServingSetSource;
+  experiments?: ExperimentRecorder;
   now?: () => number;
   captureLogs?: boolean;
 }
@@ -125,16 +147,16 @@ export function pipelineHarness(model: ChurnModel, options: HarnessOptions = {})
     {
       decoder: codec.decoder,
       encoder: options.encoder ?? codec.encoder,
-      model,
-      rules: createValidationRules({
-        categories: model.meta.categories,
-        strictCategories: options.strictCategories ?? false,
-      }),
+      shadowEncoder: codec.shadowEncoder,
+      serving:
+        options.serving ??
+        fixedServingSetSource(singleModelServingSet(servingModel(model, options.strictCategories ?? false))),
+      ...(options.experiments === undefined ? {} : { experiments: options.experiments }),
       leases,
       metrics: streamMetrics(metrics),
       churnCounters: churnCounters(predictionMetrics(metrics), 'stream'),
       logger,
-      topics: { predictions: TOPICS.predictions, deadLetter: TOPICS.deadLetter },
+      topics: { predictions: TOPICS.predictions, deadLetter: TOPICS.deadLetter, shadow: TOPICS.shadow },
       consumerGroupId: GROUP_ID,
       scorerVersion: 'churn-scorer/test',
       limits: { ...DEFAULT_LIMITS, ...options.limits },

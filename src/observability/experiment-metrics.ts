@@ -1,0 +1,85 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { ShadowView, VariantView } from '../experiments/comparison-view.js';
+import type { ExperimentsSource } from '../experiments/experiment-tracker.js';
+
+type VariantLabel = 'variant' | 'version';
+type ShadowLabel = 'shadow' | 'champion';
+
+/**
+ * The comparison of the rollout revision in force as Prometheus gauges, read from the tracker at each scrape
+ * (collect callbacks, so nothing runs per prediction). Series exist for the variants and shadows the revision
+ * has scored; a new revision starts them afresh, as GET /experiments does. A gauge whose figure is not defined
+ * yet (no event) has no series.
+ *
+ * Idempotent per registry, like the other instruments: a second call keeps the first source.
+ */
+export function registerExperimentMetrics(registry: Registry, experiments: ExperimentsSource): void {
+  const variantGauge = (name: string, help: string, pick: (v: VariantView) => number | null): void => {
+    if (registry.getSingleMetric(name) !== undefined) return;
+    new Gauge<VariantLabel>({
+      name,
+      help,
+      labelNames: ['variant', 'version'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const v of experiments.summary().variants) {
+          const value = pick(v);
+          if (value !== null) this.set({ variant: v.variant, version: v.version }, value);
+        }
+      },
+    });
+  };
+  const shadowGauge = (name: string, help: string, pick: (s: ShadowView) => number | null): void => {
+    if (registry.getSingleMetric(name) !== undefined) return;
+    new Gauge<ShadowLabel>({
+      name,
+      help,
+      labelNames: ['shadow', 'champion'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of experiments.summary().shadows) {
+          const value = pick(s);
+          if (value !== null) this.set({ shadow: s.version, champion: s.champion_version }, value);
+        }
+      },
+    });
+  };
+
+  variantGauge(
+    'churn_experiment_predictions',
+    'Committed live predictions of the rollout revision in force, by variant and model version',
+    (v) => v.count,
+  );
+  variantGauge(
+    'churn_experiment_mean_score',
+    'Mean churn probability of the committed predictions of the revision in force, by variant and model version',
+    (v) => v.mean_score,
+  );
+  variantGauge(
+    'churn_experiment_churn_rate',
+    "Share of the revision's committed predictions at or above the model's threshold, by variant and version",
+    (v) => v.churn_rate,
+  );
+  shadowGauge(
+    'churn_shadow_agreement',
+    'Share of events where the shadow and the champion make the same churn decision (revision in force)',
+    (s) => s.agreement,
+  );
+  shadowGauge(
+    'churn_shadow_mean_abs_delta',
+    'Mean |shadow score - champion score| over the same events (revision in force)',
+    (s) => s.mean_abs_delta,
+  );
+  shadowGauge(
+    'churn_shadow_psi',
+    "Population stability index of the shadow's scores against the champion's (10 bins, revision in force)",
+    (s) => s.psi,
+  );
+  shadowGauge(
+    'churn_shadow_riskiest_quartile_jaccard',
+    'Jaccard overlap of the riskiest 25% of events by the shadow and by the champion (revision in force)',
+    (s) => s.riskiest_quartile_jaccard,
+  );
+}

@@ -1,0 +1,94 @@
+import { describe, expect } from 'vitest';
+import { PredictionCollector } from '../support/collectors.js';
+import { latestRevision, rolloutsByRevision, startRolloutCollector } from '../support/rollout-topic.js';
+import { test, type StreamFixture } from '../support/stream-fixture.js';
+
+/**
+ * `churn-scorer demo` as a user runs it (on the test's own topics): the campaign run, then the second act on
+ * the same worker (publish 1.0.0 and 1.1.0, 1.1.0 as a shadow, then as a 10% canary, then the champion alone),
+ * twice, as a user reruns it.
+ */
+
+const COUNT = 300;
+
+async function demo(stream: StreamFixture, run: number): Promise<string> {
+  const result = await stream.runCli(['demo', '--count', String(COUNT), '--timeout', '120'], {
+    name: `demo-${run}`,
+    timeoutMs: 170_000,
+  });
+  const output = result.output
+    .split('\n')
+    .filter((line) => !line.startsWith('# '))
+    .join('\n');
+  expect(result.status.code, output).toBe(0);
+  return output;
+}
+
+/** The count of a split line, e.g. "    canary 1.1.0     31 customers    10.33%". */
+function customersOf(output: string, variant: string): number {
+  const match = new RegExp(`^ +${variant} 1\\.[01]\\.0 +(\\d+) customers +[\\d.]+%$`, 'm').exec(output);
+  expect(match, `a split line for ${variant} in:\n${output}`).not.toBeNull();
+  return Number(match?.[1]);
+}
+
+describe('demo', () => {
+  test('scores the customers, then ships 1.1.0 as a shadow and a canary on the same worker; a rerun works', async ({
+    stream,
+  }) => {
+    const { names } = stream;
+    const first = await demo(stream, 1);
+
+    expect(first).toContain(
+      `predictions received    ${COUNT} from '${names.predictions}' (read_committed; 0 missing, 0 duplicates)`,
+    );
+    expect(first).toMatch(new RegExp(`model 1\\.0\\.0: published to '${names.models}' \\(sha256 [0-9a-f]{12}…`));
+    expect(first).toMatch(new RegExp(`model 1\\.1\\.0: published to '${names.models}' \\(sha256 [0-9a-f]{12}…`));
+    expect(first).toContain(`rollout revision 1 published to '${names.rollout}': champion 1.0.0 100%, shadow 1.1.0 (`);
+    expect(first).toContain(
+      `${COUNT} live predictions to '${names.predictions}' (1.0.0 for everyone), ` +
+        `${COUNT} shadow predictions to '${names.shadow}' only`,
+    );
+    // The shadow table: 1.1.0 against 1.0.0 on every event, with the figures defined.
+    expect(first).toMatch(
+      new RegExp(`^ +1\\.1\\.0 +1\\.0\\.0 +${COUNT} +\\d+\\.\\d+% +0\\.\\d{4} +0\\.\\d{4} +[01]\\.\\d{4}$`, 'm'),
+    );
+    expect(first).toContain(
+      `rollout revision 2 published to '${names.rollout}': champion 1.0.0 90%, canary 1.1.0 10% (`,
+    );
+    const canary = customersOf(first, 'canary');
+    expect(customersOf(first, 'champion') + canary).toBe(COUNT);
+    // 10% of 300 customers by their hash: a few dozen, not none and not most.
+    expect(canary).toBeGreaterThan(10);
+    expect(canary).toBeLessThan(60);
+    expect(first).toContain(`the variant the stream used for ${COUNT} of ${COUNT} customers`);
+    expect(first).toContain(`rollout revision 3 published to '${names.rollout}': champion 1.0.0 100% (`);
+
+    // What the topics hold: shadows only on the shadow topic; the rollout back to the champion alone.
+    const predictions = await PredictionCollector.start(stream.kafka, names.predictions);
+    const shadows = await PredictionCollector.start(stream.kafka, names.shadow);
+    const rollouts = await startRolloutCollector(stream.kafka, names.rollout);
+    try {
+      await Promise.all([predictions.drain(stream.admin), shadows.drain(stream.admin), rollouts.drain(stream.admin)]);
+      expect(predictions.records).toHaveLength(3 * COUNT);
+      expect(predictions.records.filter((r) => r.value.variant === 'shadow')).toHaveLength(0);
+      expect(predictions.records.filter((r) => r.value.variant === 'canary')).toHaveLength(canary);
+      expect(shadows.records).toHaveLength(COUNT);
+      expect(shadows.records.every((r) => r.value.variant === 'shadow' && r.value.model_version === '1.1.0')).toBe(
+        true,
+      );
+      expect(latestRevision(rollouts.records)).toBe(3);
+      expect(rolloutsByRevision(rollouts.records, '1.0.0').get(3)).toEqual({ champion: '1.0.0' });
+    } finally {
+      await Promise.all([predictions.stop(), shadows.stop(), rollouts.stop()]);
+    }
+
+    // A rerun: the versions are on the topic already (nothing sent), the revisions go on from 3.
+    const second = await demo(stream, 2);
+    expect(second).toContain(`model 1.0.0: on '${names.models}' already (sha256 `);
+    expect(second).toContain(`model 1.1.0: on '${names.models}' already (sha256 `);
+    expect(second).toContain(`rollout revision 4 published to '${names.rollout}': champion 1.0.0 100%, shadow 1.1.0 (`);
+    expect(second).toContain(`rollout revision 6 published to '${names.rollout}': champion 1.0.0 100% (`);
+    // The same customers land in the canary again: the assignment is by customer.
+    expect(customersOf(second, 'canary')).toBe(canary);
+  });
+});
