@@ -99,12 +99,13 @@ module.exports = {
       name: 'experiments-below-stream-and-http',
       comment:
         'The stream and the side-port feed and read the comparison: it never imports them, nor the commands. ' +
-        "Reading the prediction topics, it knows the prediction record's header names (stream/prediction-record.ts).",
+        "Reading the prediction topics, it knows the prediction record's header names (stream/prediction-record.ts) " +
+        'and reads them with the shared one-off reader (kafka/read-to-end.ts).',
       severity: 'error',
       from: { path: '^src/experiments/' },
       to: {
         path: '^src/(stream|http|kafka|model-registry|replay|cli|demo)/',
-        pathNot: '^src/stream/prediction-record\\.ts$',
+        pathNot: '^src/(stream/prediction-record|kafka/read-to-end)\\.ts$',
       },
     },
     {

@@ -7,6 +7,7 @@ import type { ScoreResult } from './score-section.js';
 import type { BenchSizes } from './sizes.js';
 import { KAFKA_CLIENTS } from './clients/kafka-clients.js';
 import type { CeilingResult } from './stream/ceiling.js';
+import { featureCostTable, type FeatureCostResult } from './stream/feature-cost.js';
 import type { LatencyResult } from './stream/latency.js';
 import type { PythonLoopResult, WorkerThroughput } from './stream/throughput.js';
 
@@ -16,7 +17,7 @@ export interface BenchReport {
   sizes: BenchSizes;
   machine: Record<string, unknown>;
   versions: Record<string, string>;
-  load: { before: number[]; after_http?: number[]; after?: number[] };
+  load: { before: number[]; after_http?: number[]; after_features?: number[]; after?: number[] };
   worker_node_flags: string[];
   /** V8 flags of bin/churn-scorer's shebang, given to every serve/worker process the bench starts */
   launcher_node_flags: string[];
@@ -24,6 +25,8 @@ export interface BenchReport {
   score?: ScoreResult;
   http?: HttpBenchResult;
   stream?: WorkerThroughput;
+  /** issue 12: the worker with the per-prediction reasons and the drift windows on and off */
+  features?: FeatureCostResult;
   python?: PythonLoopResult[];
   ceiling?: CeilingResult;
   latency?: LatencyResult;
@@ -306,8 +309,13 @@ function targets(r: BenchReport): string {
       rssMax === undefined ? 'n/a' : `${fixed(rssMax, 0)} MB max`,
       met(rssMax === undefined ? undefined : rssMax <= 150),
     ],
+    [
+      'reasons + drift on: < 15% fewer events per CPU-second (issue 12)',
+      r.features ? pct(100 * r.features.target.loss) : 'n/a',
+      met(r.features?.target.met),
+    ],
   ];
-  return markdownTable(['target (issue 5)', 'measured', 'status'], rows);
+  return markdownTable(['target (issue 5, issue 12)', 'measured', 'status'], rows);
 }
 
 export function renderSummary(r: BenchReport): string {
@@ -321,6 +329,7 @@ export function renderSummary(r: BenchReport): string {
   if (r.http) parts.push('## 2. HTTP POST /predict', httpTable(r.http));
   if (r.stream || r.python || r.ceiling)
     parts.push('## 3. Stream, customers -> committed predictions', streamSection(r));
+  if (r.features) parts.push('### Cost of the reasons and the drift windows (issue 12)', featureCostTable(r.features));
   if (r.latency) parts.push('### End-to-end latency at fixed offered rates', latencySection(r.latency));
   if (r.scaling) parts.push('## 4. Scaling', scalingSection(r.scaling));
   if (r.stream || r.latency) parts.push('## 5. Worker memory', memorySection(r));

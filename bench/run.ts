@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only score,http,stream,python,ceiling,latency,scaling,clients,profile]`
+ * `npm run bench [-- --quick] [-- --only score,http,stream,features,python,ceiling,latency,scaling,clients,profile]`
  *
  * Every section of issue 5 in one run, side by side on the same machine and broker: scorer vs scikit-learn, HTTP
  * vs the notes' FastAPI service, the exactly-once stream vs a Python Kafka loop and Kafka's own perf tools,
@@ -18,15 +18,41 @@ import { loadAverage, machine, RESULTS_DIR, REPO_ROOT, versions, writeResult } f
 import { profileServe, profileWorker } from './profile/profile-bench.js';
 import { renderSummary, type BenchReport } from './report.js';
 import { runScoreBench } from './score-section.js';
-import { FULL, QUICK } from './sizes.js';
+import { FULL, QUICK, type BenchSizes } from './sizes.js';
 import { brokerCeiling } from './stream/ceiling.js';
 import { closeStreamContext, openStreamContext, type StreamContext } from './stream/context.js';
+import { FEATURE_VARIANTS, featureCost } from './stream/feature-cost.js';
 import { latencyAndBurst } from './stream/latency.js';
 import { pythonLoopThroughput, workerThroughput } from './stream/throughput.js';
 import { KAFKA_CLIENTS } from './clients/kafka-clients.js';
 
-const SECTIONS = ['score', 'http', 'stream', 'python', 'ceiling', 'latency', 'scaling', 'clients', 'profile'] as const;
+const SECTIONS = [
+  'score',
+  'http',
+  'stream',
+  'features',
+  'python',
+  'ceiling',
+  'latency',
+  'scaling',
+  'clients',
+  'profile',
+] as const;
 type Section = (typeof SECTIONS)[number];
+
+function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a whole number >= 1, got '${text}'`);
+  return n;
+}
+
+function featureVariants(text: string): string[] {
+  const known = FEATURE_VARIANTS.map((v) => v.label);
+  const asked = text.split(',').filter((v) => v !== '');
+  for (const v of asked)
+    if (!known.includes(v)) throw new Error(`--feature-variants: unknown variant '${v}' (known: ${known.join(', ')})`);
+  return asked;
+}
 
 const { values } = parseArgs({
   options: {
@@ -35,10 +61,19 @@ const { values } = parseArgs({
     'skip-build': { type: 'boolean', default: false },
     // e.g. --worker-node-flags=--max-semi-space-size=4 : V8/Node flags for every `run` worker (what-if runs)
     'worker-node-flags': { type: 'string' },
+    // the 'features' section: e.g. --feature-rounds=10 --feature-variants=on (a longer off/on series)
+    'feature-rounds': { type: 'string' },
+    'feature-variants': { type: 'string' },
   },
 });
 const quick = values.quick;
-const sizes = quick ? QUICK : FULL;
+const sizes: BenchSizes = {
+  ...(quick ? QUICK : FULL),
+  ...(values['feature-rounds'] === undefined
+    ? {}
+    : { featureRounds: positiveInt('--feature-rounds', values['feature-rounds']) }),
+  ...(values['feature-variants'] === undefined ? {} : { featureVariants: featureVariants(values['feature-variants']) }),
+};
 // 'clients' builds librdkafka on its first run (~2 min): too slow for --quick's 5 minutes unless asked for.
 const only = new Set((values.only?.split(',') ?? SECTIONS.filter((s) => !(quick && s === 'clients'))) as Section[]);
 for (const s of only)
@@ -122,7 +157,16 @@ async function main(): Promise<void> {
     report.load.after_http = loadAverage();
   }
 
-  const streamSections: Section[] = ['stream', 'python', 'ceiling', 'latency', 'scaling', 'clients', 'profile'];
+  const streamSections: Section[] = [
+    'stream',
+    'features',
+    'python',
+    'ceiling',
+    'latency',
+    'scaling',
+    'clients',
+    'profile',
+  ];
   if (streamSections.some((s) => only.has(s))) {
     const stack: BenchStack = await acquireStack();
     let ctx: StreamContext | undefined;
@@ -141,6 +185,19 @@ async function main(): Promise<void> {
             nodeFlags: workerNodeFlags,
           }),
         );
+      }
+      if (only.has('features')) {
+        const c = ctx;
+        report.features = await section(report, 'features', () =>
+          featureCost(c, {
+            events: sizes.featureEvents,
+            partitions: sizes.streamPartitions,
+            rounds: sizes.featureRounds,
+            variants: sizes.featureVariants,
+            nodeFlags: workerNodeFlags,
+          }),
+        );
+        report.load.after_features = loadAverage();
       }
       if (only.has('python')) {
         report.python = [];

@@ -19,6 +19,10 @@ export interface BenchSizes {
   clientEvents: number;
   profileEvents: number;
   profileServeSeconds: number;
+  /** the 'features' section (issue 12's cost): events per worker run, rounds, variants besides 'off' */
+  featureEvents: number;
+  featureRounds: number;
+  featureVariants: readonly string[];
 }
 
 export const FULL: BenchSizes = {
@@ -38,6 +42,9 @@ export const FULL: BenchSizes = {
   clientEvents: 200_000,
   profileEvents: 60_000,
   profileServeSeconds: 8,
+  featureEvents: 100_000,
+  featureRounds: 6,
+  featureVariants: ['on', 'reasons', 'drift'],
 };
 
 export const QUICK: BenchSizes = {
@@ -57,4 +64,7 @@ export const QUICK: BenchSizes = {
   clientEvents: 20_000,
   profileEvents: 10_000,
   profileServeSeconds: 3,
+  featureEvents: 40_000,
+  featureRounds: 2,
+  featureVariants: ['on', 'reasons', 'drift'],
 };

@@ -7,6 +7,14 @@ export interface TopicSet {
   predictions: string;
   deadLetter: string;
   replay: string;
+  /**
+   * The worker's other topics: its own, so that no rollout or model published on the shared default topics (by
+   * a test, a demo) adds shadow scoring to a measurement.
+   */
+  shadow: string;
+  models: string;
+  rollout: string;
+  drift: string;
   group: string;
   partitions: number;
 }
@@ -19,22 +27,50 @@ export function topicSet(runId: string, label: string, partitions: number): Topi
     predictions: `${prefix}.predictions`,
     deadLetter: `${prefix}.customers.dlq`,
     replay: `${prefix}.customers.replay`,
+    shadow: `${prefix}.predictions.shadow`,
+    models: `${prefix}.models`,
+    rollout: `${prefix}.models.rollout`,
+    drift: `${prefix}.monitoring.drift`,
     group: `${prefix}.group`,
     partitions,
   };
 }
 
+/**
+ * Creates every topic of the set before a worker starts, as an operator would (the worker finds them and creates
+ * nothing): the models and rollout topics compacted with one partition, as the worker would make them.
+ */
 export async function createTopics(admin: Admin, set: TopicSet): Promise<void> {
-  const names = [set.customers, set.predictions, set.deadLetter, set.replay];
+  const plain = [set.customers, set.predictions, set.deadLetter, set.replay, set.shadow, set.drift];
+  const compacted = [set.models, set.rollout];
   await admin.createTopics({
     waitForLeaders: true,
-    topics: names.map((topic) => ({ topic, numPartitions: set.partitions, replicationFactor: 1 })),
+    topics: [
+      ...plain.map((topic) => ({ topic, numPartitions: set.partitions, replicationFactor: 1 })),
+      ...compacted.map((topic) => ({
+        topic,
+        numPartitions: 1,
+        replicationFactor: 1,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      })),
+    ],
   });
 }
 
+const allTopics = (s: TopicSet) => [
+  s.customers,
+  s.predictions,
+  s.deadLetter,
+  s.replay,
+  s.shadow,
+  s.models,
+  s.rollout,
+  s.drift,
+];
+
 /** Deletes the run's topics so repeated benchmarks do not fill the broker's disk. */
 export async function deleteTopics(admin: Admin, sets: readonly TopicSet[]): Promise<void> {
-  const topics = sets.flatMap((s) => [s.customers, s.predictions, s.deadLetter, s.replay]);
+  const topics = [...new Set(sets.flatMap(allTopics))];
   if (topics.length === 0) return;
   const existing = new Set(await admin.listTopics());
   const present = topics.filter((t) => existing.has(t));

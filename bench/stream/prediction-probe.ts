@@ -18,6 +18,8 @@ export class PredictionProbe {
   seen = 0;
   duplicates = 0;
   foreign = 0;
+  /** predictions carrying at least one reason (model.reasons on) */
+  withReasons = 0;
 
   private constructor(private readonly consumer: Consumer) {}
 
@@ -59,6 +61,7 @@ export class PredictionProbe {
           }
           probe.seenAt[seq] = now;
           probe.seen++;
+          if (prediction.reasons.length > 0) probe.withReasons++;
         }
       },
     });

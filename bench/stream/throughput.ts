@@ -9,6 +9,7 @@ import { runToCompletion, sleep } from '../lib/children.js';
 import { machineCpuSeconds, processCpuSeconds } from '../lib/proc-cpu.js';
 import { memorySampler, memorySummary } from '../lib/proc-memory.js';
 import { LOGS_DIR, REPO_ROOT } from '../lib/results.js';
+import type { TopicSet } from './bench-topics.js';
 import { freshTopics, type StreamContext } from './context.js';
 import { connectProducer, EventSource, preProduce } from './events.js';
 import { PredictionProbe } from './prediction-probe.js';
@@ -16,6 +17,8 @@ import { consumedByAll, startFleet, stopFleet } from './worker-fleet.js';
 
 export interface WorkerThroughput {
   label: string;
+  /** the run's fresh topics (the worker's drift topic among them) */
+  topics: TopicSet;
   partitions: number;
   workers: number;
   events: number;
@@ -28,7 +31,7 @@ export interface WorkerThroughput {
   worker_cpu_cores: number[];
   /** share of all cores busy on the machine in that window (every process, other users' too) */
   machine_cpu_busy: number;
-  verified?: { predictions: number; duplicates: number; missing: number };
+  verified?: { predictions: number; duplicates: number; missing: number; with_reasons: number };
 }
 
 export async function workerThroughput(
@@ -90,6 +93,7 @@ export async function workerThroughput(
   const seconds = first && last ? (last.t - first.t) / 1000 : NaN;
   const result: WorkerThroughput = {
     label: options.label,
+    topics,
     partitions: options.partitions,
     workers: options.workers,
     events: options.events,
@@ -113,7 +117,12 @@ export async function workerThroughput(
     try {
       await probe.waitFor(0, options.events, 120_000);
       await sleep(500); // let a duplicate, if any, arrive too
-      result.verified = { predictions: probe.seen, duplicates: probe.duplicates, missing: options.events - probe.seen };
+      result.verified = {
+        predictions: probe.seen,
+        duplicates: probe.duplicates,
+        missing: options.events - probe.seen,
+        with_reasons: probe.withReasons,
+      };
     } finally {
       await probe.stop();
     }

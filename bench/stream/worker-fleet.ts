@@ -10,7 +10,7 @@ import { LOGS_DIR, REPO_ROOT } from '../lib/results.js';
 import { CachedSchemaRegistryClient } from '../../src/serde/cached-schema-registry.js';
 import { HttpSchemaRegistryClient } from '../../src/serde/http-schema-registry.js';
 import { registerWithCompatibility } from '../../src/serde/schema-registration.js';
-import { churnPredictionSchema, customerEventSchema } from '../../src/serde/schema-files.js';
+import { churnPredictionSchema, customerEventSchema, driftWindowSchema } from '../../src/serde/schema-files.js';
 import type { TopicSet } from './bench-topics.js';
 
 export interface StackAddresses {
@@ -45,6 +45,8 @@ async function provisionSubjects(stack: StackAddresses, topics: TopicSet): Promi
   const registry = new CachedSchemaRegistryClient(new HttpSchemaRegistryClient({ url: stack.registryUrl }));
   await registerWithCompatibility(registry, `${topics.customers}-value`, customerEventSchema().text, 'BACKWARD');
   await registerWithCompatibility(registry, `${topics.predictions}-value`, churnPredictionSchema().text, 'BACKWARD');
+  await registerWithCompatibility(registry, `${topics.shadow}-value`, churnPredictionSchema().text, 'BACKWARD');
+  await registerWithCompatibility(registry, `${topics.drift}-value`, driftWindowSchema().text, 'BACKWARD');
 }
 
 export async function startFleet(
@@ -65,6 +67,10 @@ export async function startFleet(
         TOPIC_PREDICTIONS: topics.predictions,
         TOPIC_DLQ: topics.deadLetter,
         TOPIC_REPLAY: topics.replay,
+        TOPIC_PREDICTIONS_SHADOW: topics.shadow,
+        TOPIC_MODELS: topics.models,
+        TOPIC_ROLLOUT: topics.rollout,
+        TOPIC_DRIFT: topics.drift,
         CONSUMER_GROUP: topics.group,
         TOPIC_PARTITIONS: String(topics.partitions),
         KAFKA_CLIENT_ID: `${topics.prefix}.w${i}`,

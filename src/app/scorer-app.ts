@@ -12,6 +12,7 @@ import type { ServingSetSource } from '../serving/serving-set.js';
 import type { SchemaRegistryConnection } from '../stream/schema-registry-connection.js';
 import { SCORER_VERSION } from '../stream/scorer-version.js';
 import { startWorker, type RunningWorker } from '../stream/worker.js';
+import { driftTrackerOf } from './drift-monitoring.js';
 import { rolloutClientsOf } from './rollout-clients.js';
 import { localModel, rolloutFollower, startFollowing } from './serving-source.js';
 
@@ -65,6 +66,7 @@ export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerA
     metrics,
   });
   const experiments = new ExperimentTracker({ serving: follower });
+  const drift = driftTrackerOf(config, logger);
 
   let worker: RunningWorker | undefined;
   let draining = false;
@@ -85,6 +87,7 @@ export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerA
     config,
     serving: follower,
     experiments,
+    ...(drift === undefined ? {} : { drift: { tracker: drift, feed: 'stream' as const } }),
     logger,
     metrics,
     readiness,
@@ -101,6 +104,7 @@ export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerA
       registry: options.registry,
       serving: follower,
       experiments,
+      ...(drift === undefined ? {} : { drift }),
       logger,
       metrics,
       scorerVersion: SCORER_VERSION,

@@ -151,6 +151,11 @@ export const ConfigSchema = Type.Object(
           Type.Boolean(),
           '`serve`: follow the rollout topics like `run` does (`run` always follows them)',
         ),
+        reasons: env(
+          'PREDICTION_REASONS',
+          Type.Boolean(),
+          'every prediction on the predictions topic carries its top three reasons (false: an empty list)',
+        ),
       },
       strict,
     ),
@@ -225,6 +230,11 @@ export const ConfigSchema = Type.Object(
         shadow: env('TOPIC_PREDICTIONS_SHADOW', TopicName, 'shadow predictions (shadow versions, replay --compare)'),
         models: env('TOPIC_MODELS', TopicName, 'compacted topic of published model versions (model publish)'),
         rollout: env('TOPIC_ROLLOUT', TopicName, 'compacted topic of the rollout in force (rollout set)'),
+        drift: env(
+          'TOPIC_DRIFT',
+          TopicName,
+          'drift monitoring: one record per closed window (input partition and model version)',
+        ),
         create: env(
           'TOPICS_CREATE',
           Type.Boolean(),
@@ -275,6 +285,55 @@ export const ConfigSchema = Type.Object(
           'SESSION_TIMEOUT_MS',
           Type.Integer({ minimum: 6000 }),
           'consumer group session timeout (how fast a dead worker is replaced)',
+        ),
+      },
+      strict,
+    ),
+    // Online drift of the inputs and scores against each model version's training data (src/monitoring).
+    monitoring: Type.Object(
+      {
+        enabled: env(
+          'DRIFT_MONITORING',
+          Type.Boolean(),
+          'drift windows, their topic, GET /monitoring figures and gauges (false: none of it)',
+        ),
+        windowRecords: env(
+          'DRIFT_WINDOW_RECORDS',
+          PositiveInt,
+          'a drift window closes once it holds this many records',
+        ),
+        windowMs: env('DRIFT_WINDOW_MS', PositiveInt, '... or once it has been open this long'),
+        // The keys of DriftThresholds (src/monitoring/drift-summary.ts); every comparison is "greater than".
+        thresholds: Type.Object(
+          {
+            psi: env('DRIFT_PSI_THRESHOLD', Type.Number({ minimum: 0 }), "a feature's PSI over this is drift"),
+            scorePsi: env(
+              'DRIFT_SCORE_PSI_THRESHOLD',
+              Type.Number({ minimum: 0 }),
+              "the score's PSI over this is drift",
+            ),
+            unseenRate: env(
+              'DRIFT_UNSEEN_RATE_THRESHOLD',
+              Type.Number({ minimum: 0, maximum: 1 }),
+              "alert when this share of a window's records has a category the model has not seen",
+            ),
+            missingRate: env(
+              'DRIFT_MISSING_RATE_THRESHOLD',
+              Type.Number({ minimum: 0, maximum: 1 }),
+              "alert when this share of a window's records lacks a usable value",
+            ),
+            outOfRangeRate: env(
+              'DRIFT_OUT_OF_RANGE_RATE_THRESHOLD',
+              Type.Number({ minimum: 0, maximum: 1 }),
+              "alert when this share of a window's records has a number outside the training range",
+            ),
+            minRecords: env(
+              'DRIFT_MIN_RECORDS',
+              Type.Integer({ minimum: 0 }),
+              'a figure raises an alert only over at least this many values',
+            ),
+          },
+          strict,
         ),
       },
       strict,

@@ -7,6 +7,8 @@ export type EnvReading = { readonly value: unknown } | { readonly turnsOff: stri
 
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
 const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
+/** 0.2, .2, 2, -1.5, 2e-3: a decimal number, optionally with an exponent. */
+const DECIMAL = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 /**
  * Reads a variable's text as a value of its key's schema type. Only the text form is checked here; ranges, patterns
@@ -37,6 +39,9 @@ function fromText(spec: EnvVarSpec, schema: TSchema, text: string, asGiven: stri
     return listFromText(spec, schema.items, text);
   } else if (KindGuard.IsInteger(schema)) {
     return /^-?\d+$/.test(text) ? { value: Value.Convert(schema, text) } : { problem: 'is not an integer' };
+  } else if (KindGuard.IsNumber(schema)) {
+    // Decimal only: Number() would also take "0x10", "Infinity" and "" (as 0).
+    return DECIMAL.test(text) ? { value: Number(text) } : { problem: 'is not a number' };
   } else if (KindGuard.IsBoolean(schema)) {
     const word = text.toLowerCase();
     if (TRUE_WORDS.has(word) || FALSE_WORDS.has(word)) return { value: TRUE_WORDS.has(word) };

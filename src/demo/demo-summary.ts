@@ -9,6 +9,8 @@ export interface ScoredCustomer {
   variant: string;
   /** the model version that scored it */
   version: string;
+  /** the prediction's top reasons (feature, value, contribution to the logit), largest first */
+  reasons: readonly { feature: string; value: string; contribution: number }[];
 }
 
 export interface DemoSummary {

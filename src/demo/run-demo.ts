@@ -112,6 +112,7 @@ export async function produceAndCollect(options: {
           latencyMs: now - eventTime,
           variant: prediction.variant,
           version: prediction.model_version,
+          reasons: prediction.reasons,
         });
         live.push(publishedPrediction(prediction, record.headers));
         if (prediction.variant === 'champion') championEvents++;

@@ -4,8 +4,8 @@ import type { VariantStats } from '../rollout/variant-stats.js';
 
 /*
  * The JSON shape of a comparison (snake_case, as the prediction records and GET /model are), shared by the
- * live tracker (GET /experiments, the gauges) and the report recomputed from the topics (`experiment report`,
- * `replay --compare`), so the two can be compared field by field.
+ * live tracker (GET /experiments, the gauges) and the report recomputed from the topics (`experiment report`),
+ * so the two can be compared field by field.
  */
 
 /** Score histograms of the comparison: 10 equal bins on [0, 1] (src/rollout/score-histogram.ts). */

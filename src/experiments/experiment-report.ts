@@ -1,4 +1,4 @@
-import { ShadowComparison } from '../rollout/shadow-comparison.js';
+import { exactSampleCapacity, ShadowComparison } from '../rollout/shadow-comparison.js';
 import { VariantStats } from '../rollout/variant-stats.js';
 import {
   COMPARISON_BINS,
@@ -92,15 +92,11 @@ export function experimentReport(
   };
 }
 
-/** The largest sample ShadowComparison takes (src/rollout/score-pair-sample.ts): past it the overlap is sampled. */
-const MAX_EXACT_EVENTS = 1 << 20;
-
 /**
  * Each candidate's predictions against the champion's on the same events (pure): every record of `candidates`
  * is joined to the record of `champions` with the same source topic, partition and offset, and the pairs are
  * compared per (candidate version, champion version). Offline, the riskiest-quarter overlap is exact up to
- * 2^20 events per candidate (the live tracker's sample is smaller). `replay --compare` calls this with the
- * two records of its compare id.
+ * 2^20 events per candidate (the live tracker's sample is smaller).
  */
 export function shadowComparisons(
   champions: Iterable<PublishedPrediction>,
@@ -135,7 +131,7 @@ export function shadowComparisons(
       championThreshold: champion.threshold,
       shadowThreshold: candidate.threshold,
       bins: COMPARISON_BINS,
-      sampleCapacity: Math.min(Math.max(scores.length, 1), MAX_EXACT_EVENTS),
+      sampleCapacity: exactSampleCapacity(scores.length),
     });
     for (const [championScore, candidateScore] of scores) comparison.add(championScore, candidateScore);
     return shadowView(candidate.modelVersion, champion.modelVersion, comparison);

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CustomerSchema } from '../contract/customer.js';
+import type { Explanation } from '../model/explain.js';
 
 /*
  * Every schema the side-port documents, in one place. They are registered as shared schemas (by $id) so the
@@ -14,6 +15,7 @@ export const SCHEMA_IDS = {
   prediction: 'Prediction',
   batchItem: 'BatchPredictionItem',
   batchResponse: 'BatchPredictionResponse',
+  explanation: 'Explanation',
   error: 'Error',
   probe: 'ProbeStatus',
   model: 'ModelInfo',
@@ -49,6 +51,75 @@ const Warnings = Type.Array(Type.String(), {
   description: 'Non-fatal remarks, e.g. a category the model has not seen (scored as all-zero for that field).',
 });
 
+export const ExplanationSchema = Type.Object(
+  {
+    intercept: Type.Number({ description: "The model's intercept (log-odds of a customer with every number 0)." }),
+    logit: Type.Number({
+      description:
+        'The log-odds of churn the model computed: intercept + the sum of every contribution (within 1e-9), and ' +
+        'churn_probability = 1 / (1 + e^-logit).',
+    }),
+    contributions: Type.Array(
+      Type.Object(
+        {
+          feature: Type.String({
+            description:
+              "The model's feature (DictVectorizer's name): 'contract=month-to-month' for the category present " +
+              "in a categorical field, 'tenure' for a numeric one.",
+            examples: ['contract=month-to-month', 'tenure'],
+          }),
+          value: Type.Union([Type.String(), Type.Number()], {
+            description: "The customer's value as scored: the normalized category, or the number.",
+          }),
+          contribution: Type.Number({
+            description:
+              'coefficient x value, in log-odds: positive pushes towards churn, negative away from it. Numbers ' +
+              'are not scaled, so tenure and totalcharges often carry large terms of opposite signs.',
+          }),
+          unseen: Type.Optional(
+            Type.Boolean({
+              description: 'Present (true) on a category the model never saw in training: it adds 0 (see warnings).',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        description:
+          "One per customer field (19), largest |contribution| first (ties in the contract's field order); the " +
+          'first three are the reasons every prediction on the predictions topic carries.',
+      },
+    ),
+  },
+  {
+    $id: SCHEMA_IDS.explanation,
+    title: 'Explanation',
+    description:
+      "The exact decomposition of the prediction's logit by the model that made it (a logistic regression: each " +
+      "feature's coefficient times its value), not an approximation.",
+    additionalProperties: false,
+  },
+);
+
+const ExplanationProperty = Type.Optional(
+  Type.Unsafe<Explanation>({
+    ...ref(SCHEMA_IDS.explanation),
+    description: 'Only with ?explain=true.',
+  }),
+);
+
+/** The query of /predict and /predict/batch (documentation only: the handlers read it, see explainFlag). */
+export const ExplainQuerySchema = Type.Object({
+  explain: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description:
+        "true: each prediction also carries `explanation`, the exact contribution of every feature to the model's " +
+        'logit, sorted by magnitude. Only true or false.',
+    }),
+  ),
+});
+
 export const PredictionSchema = Type.Object(
   {
     churn_probability: Probability,
@@ -57,6 +128,7 @@ export const PredictionSchema = Type.Object(
     variant: Variant,
     rollout_revision: RolloutRevision,
     warnings: Warnings,
+    explanation: ExplanationProperty,
   },
   { $id: SCHEMA_IDS.prediction, title: 'Prediction', additionalProperties: false },
 );
@@ -69,6 +141,7 @@ export const BatchItemSchema = Type.Object(
     model_version: Type.String({ description: 'Version of the model artifact that scored this customer.' }),
     variant: Variant,
     warnings: Warnings,
+    explanation: ExplanationProperty,
   },
   { $id: SCHEMA_IDS.batchItem, title: 'BatchPredictionItem', additionalProperties: false },
 );
@@ -135,7 +208,8 @@ export const ErrorSchema = Type.Object(
         {
           field: Type.String({
             description:
-              'Body path such as "tenure" or "customers[3].tenure", or "(body)", "(content-type)", "(authorization)", "(request)".',
+              'Body path such as "tenure" or "customers[3].tenure", a query parameter such as "?explain", or "(body)", ' +
+              '"(content-type)", "(authorization)", "(request)".',
           }),
           message: Type.String(),
         },
@@ -274,6 +348,7 @@ export const ExperimentsSchema = Type.Object(
 export function sharedSchemas(batchMax: number): TSchema[] {
   return [
     CustomerComponentSchema,
+    ExplanationSchema,
     BatchItemSchema,
     PredictionSchema,
     BatchResponseSchema,

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { ExperimentTracker, type ExperimentsSource } from '../experiments/experiment-tracker.js';
+import { registerDriftMetrics } from '../observability/drift-metrics.js';
 import { registerExperimentMetrics } from '../observability/experiment-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { httpMetrics } from '../observability/http-metrics.js';
@@ -10,7 +11,10 @@ import { installBearerAuth } from './bearer-auth.js';
 import { capConnections, timeoutServerOptions, type ConnectionLimits } from './connection-limits.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handling.js';
 import { registerLoadShedding, type PressureLimits } from './load-shedding.js';
+import { monitoringSchemas } from './monitoring-schemas.js';
+import { monitoringSource, PREDICTIONS_DRIFT_SOURCE, type SidePortDrift } from './monitoring-view.js';
 import { experimentsRoute } from './plugins/experiments-route.js';
+import { monitoringRoute } from './plugins/monitoring-route.js';
 import { healthRoutes } from './plugins/health-routes.js';
 import { metricsRoute } from './plugins/metrics-route.js';
 import { modelRoute } from './plugins/model-route.js';
@@ -21,7 +25,7 @@ import { installRequestMetrics } from './request-metrics.js';
 import { sharedSchemas } from './schemas.js';
 
 /** Version of the HTTP contract (paths and bodies), shown in the OpenAPI document. */
-export const HTTP_API_VERSION = '1.1.0';
+export const HTTP_API_VERSION = '1.2.0';
 
 /** The slice of the service configuration the side-port reads (the full Config satisfies it). */
 export interface HttpServerConfig {
@@ -49,6 +53,12 @@ export interface HttpServerOptions {
    * /experiments shows the rollout with no comparison, and there are no such gauges.
    */
   experiments?: ExperimentsSource;
+  /**
+   * Online drift (src/monitoring; none when monitoring.enabled is false): GET /monitoring and the churn_feature_*,
+   * churn_score_psi and churn_drift gauges read the tracker. `feed: 'stream'` (`run`): the worker counts its live
+   * partitions; `feed: 'predictions'` (`serve`, no stream): /predict and /predict/batch count what they answer.
+   */
+  drift?: SidePortDrift;
   logger: Logger;
   /** The process's metrics registry; the server adds its HTTP and prediction metrics to it. */
   metrics: Registry;
@@ -92,7 +102,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   capConnections(app.server, config.http.maxConnections, logger);
 
   app.setValidatorCompiler(acceptAnyBody);
-  for (const schema of sharedSchemas(config.http.batchMax)) app.addSchema(schema);
+  for (const schema of [...sharedSchemas(config.http.batchMax), ...monitoringSchemas()]) app.addSchema(schema);
   installErrorHandling(app, limits);
   installRequestMetrics(app, httpMetrics(metrics));
   // Shedding runs first: refusing an overloaded request is cheaper than checking its token.
@@ -110,6 +120,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   };
   championInfo();
   if (options.experiments !== undefined) registerExperimentMetrics(metrics, options.experiments);
+  const monitoring = monitoringSource(options.drift, serving);
+  if (options.drift !== undefined) registerDriftMetrics(metrics, monitoring);
 
   await app.register(openApi, { title: config.service.name, version: HTTP_API_VERSION, bearerAuth: token !== null });
   await app.register(healthRoutes, { liveness: checks(options.liveness), readiness: checks(options.readiness) });
@@ -117,9 +129,13 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     serving,
     batchMax: config.http.batchMax,
     churnCounters: churnCounters(predictions, 'http'),
+    ...(options.drift?.feed === 'predictions'
+      ? { drift: options.drift.tracker.windows(PREDICTIONS_DRIFT_SOURCE) }
+      : {}),
   });
   await app.register(modelRoute, { serving });
   await app.register(experimentsRoute, { experiments: options.experiments ?? sidePortOnlyExperiments(serving) });
+  await app.register(monitoringRoute, { monitoring });
   await app.register(metricsRoute, { registry: metrics, beforeScrape: championInfo });
   return app;
 }

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Kafka, type KafkaConfig, type RetryOptions, type SASLOptions } from 'kafkajs';
+import kafkajs, { Kafka, type KafkaConfig, type RetryOptions, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/config-error.js';
 import { pinoLogCreator } from './log-bridge.js';
+
+// kafkajs is CommonJS and Node cannot see this export by name.
+const { Partitioners } = kafkajs;
 
 /** The connection part of the config (config.kafka); structural so tests can pass plain objects. */
 export interface KafkaConnectionSettings {
@@ -99,4 +102,6 @@ export const IDEMPOTENT_PRODUCER = {
   // CONCURRENT_TRANSACTIONS right after a commit (markers still being written) clears within
   // milliseconds: a short first backoff keeps it from adding 100 ms to the next transaction.
   retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 5_000 },
+  // kafkajs 2's default (Java-compatible murmur2), named so kafkajs does not warn that its default changed.
+  createPartitioner: Partitioners.DefaultPartitioner,
 } as const;

@@ -5,6 +5,7 @@ import type { ChurnModel } from '../model/churn-model.js';
 import { ModelArtifactError } from '../model/model-artifact-error.js';
 import { parseModelArtifact } from '../model/parse-artifact.js';
 import { createChurnModel } from '../model/scorer.js';
+import { isJsonObject, shownJson } from './record-json.js';
 
 /** The `format` of a model package record on the models topic (README.md in this folder). */
 export const MODEL_PACKAGE_FORMAT = 'churn-scorer/model-package@1';
@@ -106,7 +107,7 @@ export function buildModelPackage(
 }
 
 function stringField(json: unknown, field: string, file: string): string {
-  const value = isRecord(json) ? json[field] : undefined;
+  const value = isJsonObject(json) ? json[field] : undefined;
   if (typeof value !== 'string' || value === '')
     throw new ModelArtifactError(file, field, 'must be a non-empty string');
   return value;
@@ -136,12 +137,13 @@ function parityExamples(text: string, file: string, maxExamples: number): Parity
 
 /** What is wrong with a parity example's shape: the field (".features", "" for the whole) and why. */
 function parityExampleProblem(value: unknown): { field: string; message: string } | undefined {
-  if (!isRecord(value)) return { field: '', message: 'must be an object {customerid, features, churn_probability}' };
+  if (!isJsonObject(value))
+    return { field: '', message: 'must be an object {customerid, features, churn_probability}' };
   if (typeof value['customerid'] !== 'string') return { field: '.customerid', message: 'must be a string' };
-  if (!isRecord(value['features'])) return { field: '.features', message: 'must be an object of the 19 features' };
+  if (!isJsonObject(value['features'])) return { field: '.features', message: 'must be an object of the 19 features' };
   const p = value['churn_probability'];
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
-    return { field: '.churn_probability', message: `must be a probability in [0, 1], got ${shown(p)}` };
+    return { field: '.churn_probability', message: `must be a probability in [0, 1], got ${shownJson(p)}` };
   }
   return undefined;
 }
@@ -168,7 +170,7 @@ export function verifyModelPackage(key: string | null, value: Buffer | null): Ve
     return refused(fallbackVersion, 'not-json', `the value is not JSON: ${(error as Error).message}`);
   }
   const shape = packageProblem(json);
-  const version = isRecord(json) && typeof json['version'] === 'string' ? json['version'] : fallbackVersion;
+  const version = isJsonObject(json) && typeof json['version'] === 'string' ? json['version'] : fallbackVersion;
   if (shape !== undefined) return refused(version, 'format', shape);
   const pkg = json as ModelPackage;
   if (key !== pkg.version) {
@@ -195,23 +197,23 @@ export function verifyModelPackage(key: string | null, value: Buffer | null): Ve
 
 /** The first problem of the package's shape, naming its field; undefined when it is a model package. */
 function packageProblem(json: unknown): string | undefined {
-  if (!isRecord(json)) return `the value must be a JSON object, got ${shown(json)}`;
+  if (!isJsonObject(json)) return `the value must be a JSON object, got ${shownJson(json)}`;
   if (json['format'] !== MODEL_PACKAGE_FORMAT) {
-    return `field format is ${shown(json['format'])}; expected "${MODEL_PACKAGE_FORMAT}"`;
+    return `field format is ${shownJson(json['format'])}; expected "${MODEL_PACKAGE_FORMAT}"`;
   }
   for (const field of ['name', 'version', 'model_json', 'published_at'] as const) {
     const v = json[field];
-    if (typeof v !== 'string' || v === '') return `field ${field} must be a non-empty string, got ${shown(v)}`;
+    if (typeof v !== 'string' || v === '') return `field ${field} must be a non-empty string, got ${shownJson(v)}`;
   }
   const sha256 = json['sha256'];
   if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) {
-    return `field sha256 must be 64 lower-case hex digits, got ${shown(sha256)}`;
+    return `field sha256 must be 64 lower-case hex digits, got ${shownJson(sha256)}`;
   }
   if (Number.isNaN(Date.parse(json['published_at'] as string))) {
-    return `field published_at must be an ISO 8601 time, got ${shown(json['published_at'])}`;
+    return `field published_at must be an ISO 8601 time, got ${shownJson(json['published_at'])}`;
   }
   const parity = json['parity'];
-  if (!Array.isArray(parity)) return `field parity must be a list of examples, got ${shown(parity)}`;
+  if (!Array.isArray(parity)) return `field parity must be a list of examples, got ${shownJson(parity)}`;
   if (parity.length > MAX_PARITY_EXAMPLES) {
     return `field parity has ${parity.length} examples; at most ${MAX_PARITY_EXAMPLES} are verified`;
   }
@@ -273,15 +275,4 @@ function parityFailure(parity: readonly ParityExample[], model: ChurnModel): str
 
 function refused(version: string | undefined, reason: ModelRefusalReason, message: string): RefusedModel {
   return { ok: false, version, reason, message };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A value as a message quotes it: JSON, cut at 40 characters; "nothing" when missing. */
-function shown(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
-  return text.length > 40 ? `${text.slice(0, 40)}… (${text.length} chars)` : text;
 }

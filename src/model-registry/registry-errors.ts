@@ -59,12 +59,6 @@ export class RolloutConflictError extends ScorerError {
   override readonly name = 'RolloutConflictError';
 }
 
-/** A model-registry topic was not read up to its end offsets in time. */
-export class TopicReadTimeoutError extends ScorerError {
-  static override readonly code = 'CHURN_ERR_TOPIC_READ_TIMEOUT';
-  override readonly name = 'TopicReadTimeoutError';
-}
-
 /** `model publish`: the version is published already with other content, and a published version never changes. */
 export class ModelVersionTakenError extends ScorerError {
   static override readonly code = 'CHURN_ERR_MODEL_VERSION_TAKEN';

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import kafkajs, { type Admin, type Kafka, type Producer, type Transaction } from 'kafkajs';
 import { IDEMPOTENT_PRODUCER } from '../kafka/client.js';
 import { hasKafkaType } from '../kafka/kafkajs-errors.js';
+import { readTopicsToEnd } from '../kafka/read-to-end.js';
 import { ensureTopics } from '../kafka/topics.js';
 import { MODEL_FILE_NAME } from '../model/model-artifact.js';
 import { ModelArtifactError } from '../model/model-artifact-error.js';
@@ -16,7 +17,6 @@ import {
   type VerifiedModel,
 } from './model-package.js';
 import { publishedModels, type ModelsTopicRecord, type PublishedModel } from './published-models.js';
-import { readTopicsToEnd } from './read-to-end.js';
 import { ModelRefusedError, ModelVersionTakenError, RolloutConflictError } from './registry-errors.js';
 import { modelTopicSpecs, type RegistryTopicsConfig } from './registry-topic-specs.js';
 import { parseRolloutRecord, ROLLOUT_KEY, type RolloutRecord } from './rollout-record.js';
@@ -233,6 +233,9 @@ export interface RegistrySnapshot {
   readonly rollout: RolloutTopicState;
 }
 
+/** How long a read of the small registry topics may take, group join included. */
+const REGISTRY_READ_TIMEOUT_MS = 30_000;
+
 /** Reads the models topic, the rollout topic or both up to their end offsets now (read_committed). */
 export async function readRegistry(
   kafka: Kafka,
@@ -252,6 +255,7 @@ export async function readRegistry(
       if (record.topic === config.topics.models) modelRecords.push(record);
       else rollout.add(record);
     },
+    { groupPrefix: 'churn-scorer.registry-read', maxWaitTimeInMs: 100, timeoutMs: REGISTRY_READ_TIMEOUT_MS },
   );
   return { models: publishedModels(modelRecords), rollout: rollout.state() };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Admin } from 'kafkajs';
 import type { Config } from '../config/config-schema.js';
+import { TopicReadTimeoutError } from '../kafka/read-to-end.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { ProbeResult } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
@@ -9,7 +10,6 @@ import type { Registry } from '../observability/metrics-registry.js';
 import { rolloutMetrics, type RolloutMetrics } from '../observability/rollout-metrics.js';
 import type { ServingModel, ServingSet, ServingSetSource } from '../serving/serving-set.js';
 import { MODEL_REFUSAL_REASONS } from './model-package.js';
-import { TopicReadTimeoutError } from './registry-errors.js';
 import { modelTopicSpecs, type RegistryTopicsConfig } from './registry-topic-specs.js';
 import {
   applyModelRecord,

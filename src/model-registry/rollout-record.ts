@@ -2,6 +2,7 @@ import type { ChallengerDocument, RolloutDocument } from '../rollout/rollout-doc
 import { rolloutProblems } from '../rollout/rollout-document.js';
 import { RolloutError, type RolloutProblem } from '../rollout/rollout-error.js';
 import { parseRollout, type Rollout } from '../rollout/rollout.js';
+import { isJsonObject, shownJson } from './record-json.js';
 import { RolloutChangeError } from './registry-errors.js';
 
 /** The `format` of a rollout record on the rollout topic (README.md in this folder). */
@@ -68,28 +69,29 @@ export function parseRolloutRecord(value: Buffer | null): ParsedRolloutRecord {
 }
 
 function envelopeProblem(json: unknown): string | undefined {
-  if (!isRecord(json)) return `the value must be a JSON object, got ${shown(json)}`;
+  if (!isJsonObject(json)) return `the value must be a JSON object, got ${shownJson(json)}`;
   if (json['format'] !== ROLLOUT_RECORD_FORMAT) {
-    return `field format is ${shown(json['format'])}; expected "${ROLLOUT_RECORD_FORMAT}"`;
+    return `field format is ${shownJson(json['format'])}; expected "${ROLLOUT_RECORD_FORMAT}"`;
   }
   const revision = json['revision'];
-  if (!isRevision(revision)) return `field revision must be an integer >= 1, got ${shown(revision)}`;
+  if (!isRevision(revision)) return `field revision must be an integer >= 1, got ${shownJson(revision)}`;
   if (!isTime(json['published_at'])) {
-    return `field published_at must be an ISO 8601 time, got ${shown(json['published_at'])}`;
+    return `field published_at must be an ISO 8601 time, got ${shownJson(json['published_at'])}`;
   }
-  if (!isRecord(json['rollout'])) return `field rollout must be a rollout document, got ${shown(json['rollout'])}`;
+  if (!isJsonObject(json['rollout']))
+    return `field rollout must be a rollout document, got ${shownJson(json['rollout'])}`;
   const history = json['history'];
-  if (!Array.isArray(history)) return `field history must be a list, got ${shown(history)}`;
+  if (!Array.isArray(history)) return `field history must be a list, got ${shownJson(history)}`;
   for (const [i, entry] of history.entries()) {
     const field = `history[${i}]`;
-    if (!isRecord(entry)) return `field ${field} must be an object {revision, published_at, rollout}`;
+    if (!isJsonObject(entry)) return `field ${field} must be an object {revision, published_at, rollout}`;
     if (!isRevision(entry['revision']) || entry['revision'] >= revision) {
-      return `field ${field}.revision must be an integer from 1 to ${revision - 1}, got ${shown(entry['revision'])}`;
+      return `field ${field}.revision must be an integer from 1 to ${revision - 1}, got ${shownJson(entry['revision'])}`;
     }
     if (!isTime(entry['published_at'])) {
-      return `field ${field}.published_at must be an ISO 8601 time, got ${shown(entry['published_at'])}`;
+      return `field ${field}.published_at must be an ISO 8601 time, got ${shownJson(entry['published_at'])}`;
     }
-    if (!isRecord(entry['rollout'])) return `field ${field}.rollout must be a rollout document`;
+    if (!isJsonObject(entry['rollout'])) return `field ${field}.rollout must be a rollout document`;
   }
   return undefined;
 }
@@ -277,14 +279,4 @@ function isRevision(value: unknown): value is number {
 
 function isTime(value: unknown): boolean {
   return typeof value === 'string' && !Number.isNaN(Date.parse(value));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function shown(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
-  return text.length > 40 ? `${text.slice(0, 40)}… (${text.length} chars)` : text;
 }

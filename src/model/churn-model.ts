@@ -1,4 +1,5 @@
 import type { Customer, StringCategoricalFeature } from '../contract/customer.js';
+import type { Explanation, FeatureContribution } from './explain.js';
 import type { ModelArtifact } from './model-artifact.js';
 
 /** Artifact metadata for GET /model and `model info` (snake_case, as in model.json). */
@@ -38,4 +39,11 @@ export interface ChurnModel {
   isChurn(probability: number): boolean;
   /** Categories the model has no coefficient for (scored as all-zero); a shared empty array when none. */
   unknownCategories(customer: Customer): readonly UnknownCategory[];
+  /**
+   * Exact decomposition of the customer's logit (explain.ts): intercept + Σ contributions = logit, and
+   * sigmoid(logit) is `score(customer)`; contributions largest |contribution| first.
+   */
+  explain(customer: Customer): Explanation;
+  /** The n largest contributions by magnitude: `explain(customer).contributions.slice(0, n)`, without the full sort. */
+  reasons(customer: Customer, n: number): readonly FeatureContribution[];
 }

@@ -1,9 +1,9 @@
 import {
   CUSTOMER_FEATURE_NAMES,
-  STRING_CATEGORICAL_FEATURES,
+  isNumericFeature,
   type Customer,
-  type CustomerFeatureName,
   type NumericFeature,
+  type StringCategoricalFeature,
 } from '../contract/customer.js';
 import { FEATURE_SEPARATOR } from './feature-names.js';
 import type { ModelArtifact } from './model-artifact.js';
@@ -30,10 +30,27 @@ export interface Explanation {
 
 export interface CustomerExplainer {
   /** Exact decomposition of one validated customer's logit: intercept + Σ contributions = logit. */
-  explain(customer: Customer): Explanation;
+  readonly explain: (customer: Customer) => Explanation;
+  /**
+   * The n largest contributions by magnitude, equal to `explain(customer).contributions.slice(0, n)` (same
+   * entries, same order, ties in the contract's field order) without building and sorting all 19: what every
+   * prediction on the stream carries.
+   */
+  readonly reasons: (customer: Customer, n: number) => readonly FeatureContribution[];
 }
 
-const NUMERIC_TERMS: readonly NumericFeature[] = ['seniorcitizen', 'tenure', 'monthlycharges', 'totalcharges'];
+/** How one customer field enters the logit: a numeric field by its coefficient, a categorical by its category's. */
+type FieldTerm =
+  | { readonly numeric: true; readonly field: NumericFeature; readonly weight: number }
+  | {
+      readonly numeric: false;
+      readonly field: StringCategoricalFeature;
+      /** The contribution of each category the model knows: it depends on the category alone, so it is built once. */
+      readonly known: ReadonlyMap<string, FeatureContribution>;
+    };
+
+const FIELD_COUNT = CUSTOMER_FEATURE_NAMES.length;
+const NO_REASONS: readonly FeatureContribution[] = Object.freeze([]);
 
 /**
  * Builds the explainer of a validated artifact (pure). For a logistic regression the explanation is exact, not an
@@ -47,11 +64,26 @@ export function createExplainer(artifact: ModelArtifact): CustomerExplainer {
   for (let i = 0; i < artifact.features.length; i++) {
     weights.set(artifact.features[i] as string, artifact.coefficients[i] as number);
   }
-  // parseModelArtifact guarantees every numeric field a feature; an unvalidated artifact fails here, not later.
+  // In the contract's field order, which is also the order ties keep.
+  const terms: readonly FieldTerm[] = CUSTOMER_FEATURE_NAMES.map((field): FieldTerm => {
+    if (isNumericFeature(field)) {
+      const weight = weights.get(field);
+      // parseModelArtifact guarantees every numeric field a feature; an unvalidated artifact fails here, not later.
+      if (weight === undefined) throw new RangeError(`createExplainer: the artifact has no numeric feature "${field}"`);
+      return { numeric: true, field, weight };
+    }
+    const known = new Map<string, FeatureContribution>();
+    const prefix = `${field}${FEATURE_SEPARATOR}`;
+    for (const [feature, weight] of weights) {
+      if (!feature.startsWith(prefix)) continue;
+      const value = feature.slice(prefix.length);
+      known.set(value, Object.freeze({ feature, value, contribution: weight }));
+    }
+    return { numeric: false, field, known };
+  });
   const numericWeight = (field: NumericFeature): number => {
-    const weight = weights.get(field);
-    if (weight === undefined) throw new RangeError(`createExplainer: the artifact has no numeric feature "${field}"`);
-    return weight;
+    const term = terms.find((t) => t.field === field);
+    return term?.numeric === true ? term.weight : 0;
   };
   const wSenior = numericWeight('seniorcitizen');
   const wTenure = numericWeight('tenure');
@@ -59,40 +91,122 @@ export function createExplainer(artifact: ModelArtifact): CustomerExplainer {
   const wTotal = numericWeight('totalcharges');
   const intercept = artifact.intercept;
 
+  /** The listed entry of the category present; an unseen one is listed with 0 so the explanation names it. */
+  function categoryEntry(
+    field: StringCategoricalFeature,
+    known: ReadonlyMap<string, FeatureContribution>,
+    value: string,
+  ): FeatureContribution {
+    return (
+      known.get(value) ?? { feature: `${field}${FEATURE_SEPARATOR}${value}`, value, contribution: 0, unseen: true }
+    );
+  }
+
   function explain(customer: Customer): Explanation {
-    const byField = new Map<CustomerFeatureName, FeatureContribution>();
     // The logit is summed exactly as scorer.ts sums it (categoricals in contract order, then the numeric terms
     // in pairs), so sigmoid(logit) is bit for bit the score the model returns.
     let logit = intercept;
-    for (const field of STRING_CATEGORICAL_FEATURES) {
-      const value = customer[field];
-      const feature = `${field}${FEATURE_SEPARATOR}${value}`;
-      const weight = weights.get(feature);
-      logit += weight ?? 0;
-      byField.set(
-        field,
-        weight === undefined
-          ? { feature, value, contribution: 0, unseen: true }
-          : { feature, value, contribution: weight },
-      );
+    const contributions = new Array<FeatureContribution>(FIELD_COUNT);
+    for (let f = 0; f < FIELD_COUNT; f++) {
+      const term = terms[f] as FieldTerm;
+      if (term.numeric) continue;
+      const listed = categoryEntry(term.field, term.known, customer[term.field]);
+      logit += listed.contribution;
+      contributions[f] = listed;
     }
-    const senior = wSenior * customer.seniorcitizen;
-    const tenure = wTenure * customer.tenure;
-    const monthly = wMonthly * customer.monthlycharges;
-    const total = wTotal * customer.totalcharges;
-    logit += senior + tenure;
-    logit += monthly + total;
-    const numericTerms = [senior, tenure, monthly, total];
-    NUMERIC_TERMS.forEach((field, i) => {
-      byField.set(field, { feature: field, value: customer[field], contribution: numericTerms[i] as number });
-    });
-    const contributions = CUSTOMER_FEATURE_NAMES.map((field) => byField.get(field) as FeatureContribution);
+    const numeric: Record<NumericFeature, number> = {
+      seniorcitizen: wSenior * customer.seniorcitizen,
+      tenure: wTenure * customer.tenure,
+      monthlycharges: wMonthly * customer.monthlycharges,
+      totalcharges: wTotal * customer.totalcharges,
+    };
+    logit += numeric.seniorcitizen + numeric.tenure;
+    logit += numeric.monthlycharges + numeric.totalcharges;
+    for (let f = 0; f < FIELD_COUNT; f++) {
+      const term = terms[f] as FieldTerm;
+      if (term.numeric) {
+        contributions[f] = { feature: term.field, value: customer[term.field], contribution: numeric[term.field] };
+      }
+    }
     // Array.prototype.sort is stable, so equal magnitudes keep the contract's field order.
     contributions.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
     return { intercept, logit, contributions };
   }
 
-  return { explain };
+  // reasons() runs for every prediction on the stream: it reads the categorical fields through parallel arrays
+  // and the four numbers by name, so each field is one kind of lookup rather than a union told apart per field.
+  const categorical = terms.flatMap((term, position) => (term.numeric ? [] : [{ ...term, position }]));
+  const categoricalFields = categorical.map((c) => c.field);
+  const categoricalKnown = categorical.map((c) => c.known);
+  const categoricalPosition = Int32Array.from(categorical.map((c) => c.position));
+  const positionOf = (field: NumericFeature): number => CUSTOMER_FEATURE_NAMES.indexOf(field);
+  const pSenior = positionOf('seniorcitizen');
+  const pTenure = positionOf('tenure');
+  const pMonthly = positionOf('monthlycharges');
+  const pTotal = positionOf('totalcharges');
+
+  // Scratch of reasons(): a selection of the n largest in place, so a call allocates only the entries it returns.
+  // Safe to share: reasons() never calls out before it has copied them.
+  const topField = new Int32Array(FIELD_COUNT);
+  const topTerm = new Float64Array(FIELD_COUNT);
+  const topMagnitude = new Float64Array(FIELD_COUNT);
+  // The entry of a known category, so the winners need no second lookup; only the model's own entries, never data.
+  const topEntry = new Array<FeatureContribution | undefined>(FIELD_COUNT);
+  let wanted = 0;
+  let filled = 0;
+
+  /**
+   * Offers the term of the field at `position` to the selection. Larger magnitudes go first and, among equal
+   * ones, the earlier field: the order of explain's stable sort, whatever order the fields are offered in.
+   */
+  function offer(position: number, contribution: number, entry: FeatureContribution | undefined): void {
+    const magnitude = Math.abs(contribution);
+    if (filled === wanted) {
+      const last = topMagnitude[wanted - 1] as number;
+      if (!(magnitude > last || (magnitude === last && position < (topField[wanted - 1] as number)))) return;
+    }
+    let at = filled < wanted ? filled++ : wanted - 1;
+    while (at > 0) {
+      const ahead = topMagnitude[at - 1] as number;
+      if (!(magnitude > ahead || (magnitude === ahead && position < (topField[at - 1] as number)))) break;
+      topField[at] = topField[at - 1] as number;
+      topTerm[at] = topTerm[at - 1] as number;
+      topMagnitude[at] = ahead;
+      topEntry[at] = topEntry[at - 1];
+      at--;
+    }
+    topField[at] = position;
+    topTerm[at] = contribution;
+    topMagnitude[at] = magnitude;
+    topEntry[at] = entry;
+  }
+
+  function reasons(customer: Customer, n: number): readonly FeatureContribution[] {
+    checkCount(n, 'reasons');
+    const k = Math.min(n, FIELD_COUNT);
+    if (k === 0) return NO_REASONS;
+    wanted = k;
+    filled = 0;
+    for (let c = 0; c < categoricalFields.length; c++) {
+      const known = categoricalKnown[c] as ReadonlyMap<string, FeatureContribution>;
+      const entry = known.get(customer[categoricalFields[c] as StringCategoricalFeature]);
+      offer(categoricalPosition[c] as number, entry === undefined ? 0 : entry.contribution, entry);
+    }
+    offer(pSenior, wSenior * customer.seniorcitizen, undefined);
+    offer(pTenure, wTenure * customer.tenure, undefined);
+    offer(pMonthly, wMonthly * customer.monthlycharges, undefined);
+    offer(pTotal, wTotal * customer.totalcharges, undefined);
+    const out = new Array<FeatureContribution>(k);
+    for (let i = 0; i < k; i++) {
+      const term = terms[topField[i] as number] as FieldTerm;
+      out[i] = term.numeric
+        ? { feature: term.field, value: customer[term.field], contribution: topTerm[i] as number }
+        : (topEntry[i] ?? categoryEntry(term.field, term.known, customer[term.field]));
+    }
+    return out;
+  }
+
+  return { explain, reasons };
 }
 
 /**
@@ -100,6 +214,10 @@ export function createExplainer(artifact: ModelArtifact): CustomerExplainer {
  * pushing towards churn, negative ones away from it.
  */
 export function topReasons(explanation: Explanation, n = 3): readonly FeatureContribution[] {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`topReasons: n must be an integer >= 0, got ${n}`);
+  checkCount(n, 'topReasons');
   return explanation.contributions.slice(0, n);
+}
+
+function checkCount(n: number, caller: string): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${caller}: n must be an integer >= 0, got ${n}`);
 }

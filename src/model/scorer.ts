@@ -1,5 +1,6 @@
 import { STRING_CATEGORICAL_FEATURES, type Customer, type StringCategoricalFeature } from '../contract/customer.js';
 import type { ChurnModel, ModelMeta, UnknownCategory } from './churn-model.js';
+import { createExplainer } from './explain.js';
 import type { ModelArtifact } from './model-artifact.js';
 import { sigmoid } from './sigmoid.js';
 import { splitFeatureName } from './feature-names.js';
@@ -37,6 +38,7 @@ export function createChurnModel(artifact: ModelArtifact): ChurnModel {
   const wTotal = numericWeights.get('totalcharges') ?? 0;
   const intercept = artifact.intercept;
   const threshold = artifact.threshold;
+  const explainer = createExplainer(artifact);
 
   function score(customer: Customer): number {
     let z = intercept;
@@ -72,6 +74,8 @@ export function createChurnModel(artifact: ModelArtifact): ChurnModel {
     scoreInto,
     isChurn: (probability: number) => probability >= threshold,
     unknownCategories,
+    explain: explainer.explain,
+    reasons: explainer.reasons,
   };
 }
 

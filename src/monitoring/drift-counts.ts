@@ -137,6 +137,9 @@ export class DriftCounts {
  * a string for seniorcitizen) is a value the model has no category for, so it is unseen.
  */
 function categoricalBin(binOf: ReadonlyMap<string | number, number>, unseenBin: number, value: unknown): number {
+  // A validated customer's categories are normalized already: one lookup, and no normalizing, per field and record.
+  const known = binOf.get(value as string | number);
+  if (known !== undefined) return known;
   if (value === undefined || value === null) return -1;
   if (typeof value === 'string') {
     if (value.trim() === '') return -1;

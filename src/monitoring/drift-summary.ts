@@ -30,15 +30,25 @@ export const DEFAULT_DRIFT_THRESHOLDS: DriftThresholds = Object.freeze({
   minRecords: 500,
 });
 
-/** A RangeError naming the first threshold that is not a number >= 0 (minRecords: an integer). */
-export function checkDriftThresholds(thresholds: DriftThresholds): void {
-  for (const [name, value] of Object.entries(thresholds) as [keyof DriftThresholds, number][]) {
-    const ok = name === 'minRecords' ? Number.isInteger(value) && value >= 0 : value >= 0 && Number.isFinite(value);
-    if (!ok)
-      throw new RangeError(
-        `drift threshold ${name} must be ${name === 'minRecords' ? 'an integer ' : 'a number '}>= 0, got ${value}`,
-      );
-  }
+/** The thresholds as GET /monitoring and the drift topic name them (snake_case, as every figure). */
+export interface DriftThresholdsView {
+  readonly psi: number;
+  readonly score_psi: number;
+  readonly unseen_rate: number;
+  readonly missing_rate: number;
+  readonly out_of_range_rate: number;
+  readonly min_records: number;
+}
+
+export function driftThresholdsView(thresholds: DriftThresholds): DriftThresholdsView {
+  return {
+    psi: thresholds.psi,
+    score_psi: thresholds.scorePsi,
+    unseen_rate: thresholds.unseenRate,
+    missing_rate: thresholds.missingRate,
+    out_of_range_rate: thresholds.outOfRangeRate,
+    min_records: thresholds.minRecords,
+  };
 }
 
 export type DriftMetric = 'psi' | 'unseen_rate' | 'missing_rate' | 'out_of_range_rate';

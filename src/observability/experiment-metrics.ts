@@ -1,9 +1,7 @@
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { ShadowView, VariantView } from '../experiments/comparison-view.js';
 import type { ExperimentsSource } from '../experiments/experiment-tracker.js';
-
-type VariantLabel = 'variant' | 'version';
-type ShadowLabel = 'shadow' | 'champion';
+import { scrapedGaugeIn } from './metrics-registry.js';
 
 /**
  * The comparison of the rollout revision in force as Prometheus gauges, read from the tracker at each scrape
@@ -15,36 +13,14 @@ type ShadowLabel = 'shadow' | 'champion';
  */
 export function registerExperimentMetrics(registry: Registry, experiments: ExperimentsSource): void {
   const variantGauge = (name: string, help: string, pick: (v: VariantView) => number | null): void => {
-    if (registry.getSingleMetric(name) !== undefined) return;
-    new Gauge<VariantLabel>({
-      name,
-      help,
-      labelNames: ['variant', 'version'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const v of experiments.summary().variants) {
-          const value = pick(v);
-          if (value !== null) this.set({ variant: v.variant, version: v.version }, value);
-        }
-      },
-    });
+    scrapedGaugeIn(registry, { name, help, labelNames: ['variant', 'version'] }, () =>
+      experiments.summary().variants.map((v) => [{ variant: v.variant, version: v.version }, pick(v)] as const),
+    );
   };
   const shadowGauge = (name: string, help: string, pick: (s: ShadowView) => number | null): void => {
-    if (registry.getSingleMetric(name) !== undefined) return;
-    new Gauge<ShadowLabel>({
-      name,
-      help,
-      labelNames: ['shadow', 'champion'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const s of experiments.summary().shadows) {
-          const value = pick(s);
-          if (value !== null) this.set({ shadow: s.version, champion: s.champion_version }, value);
-        }
-      },
-    });
+    scrapedGaugeIn(registry, { name, help, labelNames: ['shadow', 'champion'] }, () =>
+      experiments.summary().shadows.map((s) => [{ shadow: s.version, champion: s.champion_version }, pick(s)] as const),
+    );
   };
 
   variantGauge(

@@ -49,3 +49,23 @@ export function histogramIn<L extends string>(
   if (existing instanceof Histogram) return existing;
   return new Histogram<L>({ ...config, registers: [registry] });
 }
+
+/**
+ * A gauge whose series are set afresh from `series` at each scrape (a collect callback, so nothing runs per
+ * event): one per labelled figure that is defined (not null), none for the others.
+ */
+export function scrapedGaugeIn<L extends string>(
+  registry: Registry,
+  config: { name: string; help: string; labelNames: readonly L[] },
+  series: () => readonly (readonly [Record<L, string>, number | null])[],
+): void {
+  if (registry.getSingleMetric(config.name) !== undefined) return;
+  new Gauge<L>({
+    ...config,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of series()) if (value !== null) this.set(labels, value);
+    },
+  });
+}

@@ -1,13 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { throwawayConsumer } from '../kafka/throwaway-consumer.js';
 import { AvroDecoder } from '../serde/avro-decoder.js';
 import type { ChurnPrediction } from '../serde/avro-records.js';
 import { isDecodeError } from '../serde/decode-error.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import { churnPredictionSchema } from '../serde/schema-files.js';
 import { DLQ_HEADERS } from '../stream/dead-letter.js';
-import { COMPARE_HEADERS } from '../stream/prediction-record.js';
+import { COMPARE_HEADERS, headerText } from '../stream/prediction-record.js';
 import type { CompareRole, CompareTally } from './compare-tally.js';
 
 /** Where a topic's reading starts: its end offsets taken before anything was copied. */
@@ -53,22 +53,14 @@ export async function startCompareReader(options: CompareReaderOptions): Promise
     registry: options.registry,
     readerType: churnPredictionSchema().type,
   });
-  let completed: (() => void) | undefined;
-  let failed: ((err: unknown) => void) | undefined;
-  const whenComplete = new Promise<void>((resolve, reject) => {
-    completed = resolve;
-    failed = reject;
-  });
-  // Nobody may await it before complete() is called; a crash then still rejects it.
-  whenComplete.catch(() => undefined);
-  const consumer = kafka.consumer({
-    groupId: `churn-scorer.replay-compare.${randomUUID()}`,
-    readUncommitted: false,
-    allowAutoTopicCreation: false,
+  // `done` settles when the tally is complete; nobody awaits it before complete() is called.
+  const {
+    consumer,
+    done: whenComplete,
+    finish: completed,
+  } = throwawayConsumer(kafka, {
+    groupPrefix: 'churn-scorer.replay-compare',
     maxWaitTimeInMs: 200,
-  });
-  consumer.on(consumer.events.CRASH, (event) => {
-    if (!event.payload.restart) failed?.(event.payload.error);
   });
   await consumer.connect();
   await consumer.subscribe({ topics: [options.shadow.topic, options.deadLetter.topic], fromBeginning: true });
@@ -117,7 +109,7 @@ export async function startCompareReader(options: CompareReaderOptions): Promise
         counted += 1;
       }
       if (counted > 0) options.onProgress?.();
-      if (tally.isComplete()) completed?.();
+      if (tally.isComplete()) completed();
     },
   });
   for (const start of [options.shadow, options.deadLetter]) {
@@ -161,10 +153,4 @@ function deadLetterOf(
   const offset = Number(headerText(headers, DLQ_HEADERS.sourceOffset));
   if (!Number.isInteger(partition) || !Number.isInteger(offset)) return undefined;
   return { partition, offset, reason: headerText(headers, DLQ_HEADERS.errorType) ?? 'unknown' };
-}
-
-function headerText(headers: IHeaders | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? undefined : first.toString();
 }

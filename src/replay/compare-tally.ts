@@ -1,5 +1,10 @@
-import { DEFAULT_SAMPLE_CAPACITY, ShadowComparison } from '../rollout/shadow-comparison.js';
-import { VariantStats } from '../rollout/variant-stats.js';
+import {
+  DEFAULT_SAMPLE_CAPACITY,
+  exactSampleCapacity,
+  ShadowComparison,
+  type ShadowComparisonSummary,
+} from '../rollout/shadow-comparison.js';
+import { VariantStats, type VariantStatsSummary } from '../rollout/variant-stats.js';
 
 /** Which of a compare copy's two predictions: the serving champion's, or the candidate version's. */
 export type CompareRole = 'champion' | 'candidate';
@@ -37,16 +42,12 @@ export interface CompareProgress {
   readonly duplicates: number;
 }
 
-/** One model's side of the comparison (VariantStats), and the versions that played it. */
-export interface ComparedSide {
+/** One model's side of the comparison (its VariantStats' figures), and the versions that played it. */
+export interface ComparedSide extends Pick<VariantStatsSummary, 'meanScore' | 'churned' | 'churnRate' | 'histogram'> {
   /** version -> events it scored (the champion can change between the worker's transactions) */
   readonly versions: Readonly<Record<string, number>>;
   /** the threshold the churn rate and the agreement are taken at: the first pair's */
   readonly threshold: number | null;
-  readonly meanScore: number | null;
-  readonly churned: number;
-  readonly churnRate: number | null;
-  readonly histogram: readonly number[];
 }
 
 /** Events whose decision the candidate changes, one way; customers: distinct keys among them. */
@@ -55,17 +56,15 @@ export interface DecisionChange {
   readonly customers: number;
 }
 
-export interface ReplayComparison {
+/** The pairs compared: ShadowComparison's figures, the candidate in the shadow's place. */
+export interface ReplayComparison extends Omit<
+  ShadowComparisonSummary,
+  'count' | 'championHistogram' | 'shadowHistogram'
+> {
   /** copies with both predictions: every figure below is over these */
   readonly events: number;
   readonly champion: ComparedSide;
   readonly candidate: ComparedSide;
-  readonly agreement: number | null;
-  readonly meanAbsDelta: number | null;
-  readonly psi: number | null;
-  readonly riskiestQuartileJaccard: number | null;
-  readonly riskiestQuartileEvents: number;
-  readonly riskiestQuartileExact: boolean;
   /** the champion says no churn, the candidate churn */
   readonly toChurn: DecisionChange;
   /** the champion says churn, the candidate no churn */
@@ -76,9 +75,6 @@ export interface ReplayComparison {
   /** true when some pair came at other thresholds than the first (a champion of another threshold took over) */
   readonly thresholdsMixed: boolean;
 }
-
-/** Largest riskiest-quarter sample asked of ShadowComparison (its own limit). */
-const MAX_SAMPLE_CAPACITY = 1 << 20;
 
 /**
  * Gathers the predictions of one `replay --compare` run (pure; the shell feeds it what it reads): pairs the
@@ -112,7 +108,7 @@ export class CompareTally {
    *   exact up to that many (bounded by ShadowComparison's largest sample)
    */
   constructor(maxEvents: number) {
-    this.#sampleCapacity = Math.min(Math.max(maxEvents, DEFAULT_SAMPLE_CAPACITY), MAX_SAMPLE_CAPACITY);
+    this.#sampleCapacity = exactSampleCapacity(Math.max(maxEvents, DEFAULT_SAMPLE_CAPACITY));
   }
 
   /** How many copies were written: until it is set, the tally is never complete. */

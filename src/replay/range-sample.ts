@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { throwawayConsumer } from '../kafka/throwaway-consumer.js';
 import type { RangeSample } from './replay-estimate.js';
 import type { PartitionRange } from './replay-range.js';
 
@@ -35,10 +35,8 @@ export async function sampleRange(
   let lastReadAt: number | undefined;
   let records = 0;
   let matched = 0;
-  const consumer = kafka.consumer({
-    groupId: `churn-scorer.replay-sample.${randomUUID()}`,
-    readUncommitted: false,
-    allowAutoTopicCreation: false,
+  const { consumer, done, finish } = throwawayConsumer(kafka, {
+    groupPrefix: 'churn-scorer.replay-sample',
     maxWaitTimeInMs: 200,
   });
   consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -47,17 +45,8 @@ export async function sampleRange(
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    let finish: (() => void) | undefined;
-    let fail: ((err: unknown) => void) | undefined;
-    const done = new Promise<void>((resolve, reject) => {
-      finish = resolve;
-      fail = reject;
-    });
-    consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) fail?.(event.payload.error);
-    });
     // A range whose end never becomes readable (an upstream transaction left open) must not hang a dry run.
-    const timer = setTimeout(() => finish?.(), limits.maxReadMs + STALL_MS);
+    const timer = setTimeout(finish, limits.maxReadMs + STALL_MS);
     await consumer.run({
       autoCommit: false,
       eachBatch: ({ batch }) => {
@@ -78,7 +67,7 @@ export async function sampleRange(
         lastReadAt = Date.now();
         if (!cut && BigInt(batch.lastOffset()) >= range.end - 1n) pending.delete(batch.partition);
         const readFor = lastReadAt - (joinedAt ?? started);
-        if (pending.size === 0 || records >= limits.maxRecords || readFor >= limits.maxReadMs) finish?.();
+        if (pending.size === 0 || records >= limits.maxRecords || readFor >= limits.maxReadMs) finish();
         return Promise.resolve();
       },
     });

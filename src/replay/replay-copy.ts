@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Admin, IHeaders, Kafka, Message } from 'kafkajs';
-import { IDEMPOTENT_PRODUCER } from '../kafka/client.js';
 import type { Logger } from 'pino';
+import { IDEMPOTENT_PRODUCER } from '../kafka/client.js';
+import { throwawayConsumer } from '../kafka/throwaway-consumer.js';
 import { resolveRanges, type PartitionOffsets, type PartitionRange, type ReplayBound } from './replay-range.js';
 
 export interface ReplayRequest {
@@ -71,25 +71,14 @@ export async function copyToReplay(
   }
 
   const producer = kafka.producer({ ...IDEMPOTENT_PRODUCER });
-  const consumer = kafka.consumer({
-    groupId: `churn-scorer.replay-copy.${randomUUID()}`,
-    readUncommitted: false,
-    allowAutoTopicCreation: false,
+  const { consumer, done, finish } = throwawayConsumer(kafka, {
+    groupPrefix: 'churn-scorer.replay-copy',
     maxWaitTimeInMs: 200,
   });
   await producer.connect();
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [request.sourceTopic], fromBeginning: true });
-    let finish: (() => void) | undefined;
-    let fail: ((err: unknown) => void) | undefined;
-    const done = new Promise<void>((resolve, reject) => {
-      finish = resolve;
-      fail = reject;
-    });
-    consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) fail?.(event.payload.error);
-    });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -118,7 +107,7 @@ export async function copyToReplay(
         payload.resolveOffset(batch.lastOffset());
         if (BigInt(batch.lastOffset()) >= range.end - 1n) {
           pending.delete(batch.partition);
-          if (pending.size === 0) finish?.();
+          if (pending.size === 0) finish();
         }
       },
     });

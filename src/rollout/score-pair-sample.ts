@@ -18,8 +18,8 @@ export class ScorePairSample {
   readonly #shadow: Float64Array;
 
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
-      throw new RangeError(`sample capacity must be an integer from 1 to ${MAX_CAPACITY}, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_SAMPLE_CAPACITY) {
+      throw new RangeError(`sample capacity must be an integer from 1 to ${MAX_SAMPLE_CAPACITY}, got ${capacity}`);
     }
     this.capacity = capacity;
     this.#priority = new Uint32Array(capacity);
@@ -119,7 +119,7 @@ export class ScorePairSample {
 }
 
 /** Over a million pairs (20 MB) would no longer be a small accumulator. */
-const MAX_CAPACITY = 1 << 20;
+export const MAX_SAMPLE_CAPACITY = 1 << 20;
 
 const PRIORITY_SEED = 0x5eed;
 

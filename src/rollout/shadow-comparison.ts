@@ -1,5 +1,5 @@
 import { riskiestQuartileJaccard } from './riskiest-quartile.js';
-import { ScorePairSample } from './score-pair-sample.js';
+import { MAX_SAMPLE_CAPACITY, ScorePairSample } from './score-pair-sample.js';
 import { addCounts, populationStabilityIndex, scoreBin, type ScoreBinCount } from './score-histogram.js';
 
 export interface ShadowComparisonOptions {
@@ -14,6 +14,14 @@ export interface ShadowComparisonOptions {
 
 /** 16,384 pairs: 320 KB per comparison. */
 export const DEFAULT_SAMPLE_CAPACITY = 16_384;
+
+/**
+ * The sample capacity that keeps the riskiest-quarter overlap exact up to `events` events, as far as a sample
+ * may hold them (1 to MAX_SAMPLE_CAPACITY pairs): what a comparison recomputed from the topics asks for.
+ */
+export function exactSampleCapacity(events: number): number {
+  return Math.min(Math.max(events, 1), MAX_SAMPLE_CAPACITY);
+}
 
 export interface ShadowComparisonSummary {
   /** events both models scored */

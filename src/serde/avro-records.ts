@@ -50,4 +50,19 @@ export interface ChurnPrediction {
   variant: string;
   /** revision of the rollout in force (0: none published, or a record written before rollouts existed) */
   rollout_revision: number;
+  /**
+   * The prediction's top three reasons, largest |contribution| first; empty on the shadow topic, with reasons
+   * turned off (model.reasons), and in records written before reasons existed.
+   */
+  reasons: ChurnReason[];
+}
+
+/** One feature's exact share of a prediction's logit (schemas/churn-prediction.avsc, record churn.ChurnReason). */
+export interface ChurnReason {
+  /** DictVectorizer's feature name: "contract=month-to-month", "tenure" */
+  feature: string;
+  /** the category, or the number as String() writes it */
+  value: string;
+  /** coefficient × value, in log-odds */
+  contribution: number;
 }

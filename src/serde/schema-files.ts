@@ -9,6 +9,7 @@ export const SCHEMAS_DIR = REPO_PATHS.schemasDir;
 
 export const CUSTOMER_EVENT_SCHEMA_FILE = 'customer-event.avsc';
 export const CHURN_PREDICTION_SCHEMA_FILE = 'churn-prediction.avsc';
+export const DRIFT_WINDOW_SCHEMA_FILE = 'drift-window.avsc';
 
 export interface AvroSchemaFile {
   /** absolute path of the .avsc file */
@@ -68,4 +69,8 @@ export function customerEventSchema(dir?: string): AvroSchemaFile {
 
 export function churnPredictionSchema(dir?: string): AvroSchemaFile {
   return loadSchemaFile(CHURN_PREDICTION_SCHEMA_FILE, dir);
+}
+
+export function driftWindowSchema(dir?: string): AvroSchemaFile {
+  return loadSchemaFile(DRIFT_WINDOW_SCHEMA_FILE, dir);
 }

@@ -1,8 +1,7 @@
 import type { Message, TopicMessages } from 'kafkajs';
-import type { ScoredObservation } from '../experiments/scored-observation.js';
 import type { ServingSet } from '../serving/serving-set.js';
 import { overflowsTransaction } from './output-size.js';
-import type { RecordOutcome, ShadowFailure } from './record-decision.js';
+import type { RecordOutcome, ScoredRecord, ShadowFailure, UnscoredInput } from './record-decision.js';
 import type { Rejection } from './rejection.js';
 
 /** When a transaction must be committed, and where its outputs go; one per batch handler. */
@@ -40,15 +39,21 @@ export class PendingTransaction {
   /** the event_time of each scored record, for the end-to-end latency */
   readonly eventTimes: number[] = [];
   readonly rejections: Rejection[] = [];
-  /** one per live prediction, for the experiment comparison (the outcomes themselves: see ScoredRecord) */
-  readonly observations: ScoredObservation[] = [];
+  /**
+   * one per live prediction, for the experiment comparison and the drift windows (the outcomes themselves: see
+   * ScoredRecord)
+   */
+  readonly observations: ScoredRecord[] = [];
+  /** the decoded records refused as customers (invalid-customer), for the drift windows' missing values */
+  readonly unscored: UnscoredInput[] = [];
   /** shadows that could not score a record whose live prediction this transaction carries */
   readonly shadowFailures: ShadowFailure[] = [];
   /** input records taken, scored and dead-lettered together */
   records = 0;
   /** live predictions over their model's threshold */
   churned = 0;
-  /** offset of the last input record taken; '' while empty */
+  /** offsets of the first and the last input record taken; '' while empty */
+  firstOffset = '';
   lastOffset = '';
   private predictionBytes = 0;
   private shadowBytes = 0;
@@ -63,7 +68,7 @@ export class PendingTransaction {
 
   /** Takes the outcome of the input record at `offset`. */
   add(outcome: RecordOutcome, offset: string): void {
-    this.records++;
+    if (this.records++ === 0) this.firstOffset = offset;
     this.lastOffset = offset;
     if (outcome.ok) {
       if (outcome.live !== undefined) {
@@ -81,6 +86,7 @@ export class PendingTransaction {
     } else {
       this.deadLetters.push(outcome.message);
       this.rejections.push(outcome.rejection);
+      if (outcome.unscored !== undefined) this.unscored.push(outcome.unscored);
       this.deadLetterBytes += outcome.bytes;
     }
   }

@@ -7,7 +7,9 @@
  * record count, time and output bytes (so every record batch the broker receives is within max.message.bytes).
  * A transaction carries the live and shadow predictions, the dead letters and the consumed offset of its
  * records, so a record's outcome and its offset become visible together or not at all (exactly-once with
- * read_committed readers). A failed batch becomes a retry or a stop in ./batch-failure.
+ * read_committed readers). A transaction of a live partition also counts its records in the partition's drift
+ * windows and carries the window records it closes (./drift-windows-output). A failed batch becomes a retry or a
+ * stop in ./batch-failure.
  *
  * The serving set (rollout and models) is read from `serving` when a transaction opens and used for every
  * record of it, so a rollout change takes effect between transactions, never inside one.
@@ -19,10 +21,12 @@ import type { Logger } from 'pino';
 import type { ExperimentRecorder } from '../experiments/scored-observation.js';
 import type { ChurnCounters } from '../observability/prediction-metrics.js';
 import type { StreamMetrics } from '../observability/stream-metrics.js';
+import type { DriftWindows } from '../monitoring/drift-windows.js';
 import type { ServingSetSource } from '../serving/serving-set.js';
 import { batchFailure } from './batch-failure.js';
+import { stageDrift, type PipelineDrift } from './drift-windows-output.js';
 import { transactionOutputBudget } from './output-size.js';
-import type { PartitionLeases, TransactionalProducer } from './partition-leases.js';
+import type { PartitionLease, PartitionLeases, TransactionalProducer } from './partition-leases.js';
 import { PendingTransaction, type TransactionShape } from './pending-transaction.js';
 import { recordDecision, type EventDecoder, type PredictionEncoder } from './record-decision.js';
 
@@ -38,6 +42,8 @@ export interface PipelineDeps {
   serving: ServingSetSource;
   /** told what each committed transaction predicted live; none: nothing is gathered for it */
   experiments?: ExperimentRecorder;
+  /** drift windows of the live partitions, sent in the transactions that close them; none: no drift (and replay) */
+  drift?: PipelineDrift;
   leases: PartitionLeases;
   metrics: StreamMetrics;
   /** churn_predictions_total{source="stream"}, shared with the side-port's counter */
@@ -46,6 +52,8 @@ export interface PipelineDeps {
   topics: { predictions: string; deadLetter: string; shadow: string };
   consumerGroupId: string;
   scorerVersion: string;
+  /** model.reasons: each live prediction carries its top reasons */
+  reasons: boolean;
   limits: {
     transactionMaxRecords: number;
     transactionMaxMs: number;
@@ -95,6 +103,24 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind): (pay
   const batchSize = metrics.batchSize.labels({ source: source.label });
   const txnCommitted = metrics.transactionSeconds.labels({ source: source.label, result: 'commit' });
   const txnAborted = metrics.transactionSeconds.labels({ source: source.label, result: 'abort' });
+  // Replays are never monitored: old events rescored say nothing of the customers the model sees today.
+  const drift = source.replay ? undefined : deps.drift;
+  // The drift windows of each partition and the lease they count under. A new lease (after a failure or a
+  // rebalance) keeps them only when the partition's committed offset is still where our last commit left it: if
+  // another owner committed records meanwhile, they are not in our windows, so the windows start afresh (the
+  // partial windows are dropped, never published) rather than leave a gap.
+  const driftWindows = new Map<number, { lease: PartitionLease; windows: DriftWindows }>();
+  const driftWindowsOf = (topic: string, partition: number, lease: PartitionLease): DriftWindows | undefined => {
+    if (drift === undefined) return undefined;
+    const known = driftWindows.get(partition);
+    if (known !== undefined && (known.lease === lease || known.lease.nextOffset === lease.nextOffset)) {
+      known.lease = lease;
+      return known.windows;
+    }
+    const windows = drift.tracker.restart(`${topic}[${partition}]`, () => leases.isReady(topic, partition));
+    driftWindows.set(partition, { lease, windows });
+    return windows;
+  };
 
   async function eachBatch(payload: BatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
@@ -108,9 +134,10 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind): (pay
       // The lease fences any previous owner of this partition and tells us the offset that
       // is really committed; kafkajs' own position may be older after a rebalance.
       const lease = await leases.acquire(topic, partition);
+      const windows = driftWindowsOf(topic, partition, lease);
       const settle = async (done: PendingTransaction, lastOffset: string) => {
         const next = BigInt(lastOffset) + 1n;
-        await commit(lease.producer, topic, partition, done, next);
+        await commit(lease.producer, topic, partition, done, next, windows);
         lease.nextOffset = next;
         resolveOffset(lastOffset);
         await heartbeat();
@@ -177,11 +204,24 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind): (pay
     partition: number,
     done: PendingTransaction,
     nextOffset: bigint,
+    windows: DriftWindows | undefined,
   ): Promise<void> {
     const txnStarted = deps.now();
     const txn = await producer.transaction();
+    let drifting = windows;
     try {
       const topicMessages = done.topicMessages();
+      if (drifting !== undefined && drift !== undefined) {
+        try {
+          const from = { topic, partition, scorerVersion: deps.scorerVersion };
+          const windowRecords = stageDrift(drift, drifting, done, from, txnStarted);
+          if (windowRecords.length > 0) topicMessages.push({ topic: drift.topic, messages: windowRecords });
+        } catch (err) {
+          // Monitoring never stops scoring: the windows just do not count this transaction (never committed).
+          drifting = undefined;
+          logger.error({ err, topic, partition }, 'could not stage the drift windows; this transaction is not in them');
+        }
+      }
       if (topicMessages.length > 0) await txn.sendBatch({ topicMessages });
       await txn.sendOffsets({
         consumerGroupId: deps.consumerGroupId,
@@ -200,6 +240,12 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind): (pay
 
     // Only now, with the commit acknowledged, do the outcomes exist.
     const committedAt = deps.now();
+    try {
+      drifting?.commit(committedAt);
+    } catch (err) {
+      // The transaction is committed (window records included): a failing alert must not make the partition retry it.
+      logger.error({ err, topic, partition }, 'the drift windows failed on a committed transaction');
+    }
     txnCommitted.observe((committedAt - txnStarted) / 1000);
     batchSize.observe(done.records);
     consumed.inc(done.records);

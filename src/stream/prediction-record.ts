@@ -1,6 +1,7 @@
 import type { IHeaders } from 'kafkajs';
+import type { FeatureContribution } from '../model/explain.js';
 import type { Variant } from '../rollout/rollout.js';
-import type { ChurnPrediction, CustomerEvent } from '../serde/avro-records.js';
+import type { ChurnPrediction, ChurnReason, CustomerEvent } from '../serde/avro-records.js';
 
 /** Header names on prediction records (live and shadow alike). */
 export const PREDICTION_HEADERS = {
@@ -36,7 +37,12 @@ export interface PredictionInput {
   scoredAt: number;
   source: { topic: string; partition: number; offset: string };
   warnings: readonly string[];
+  /** the top reasons (ChurnModel.reasons), largest |contribution| first; empty when none are written */
+  reasons: readonly FeatureContribution[];
 }
+
+/** How many reasons a prediction on the predictions topic carries (with model.reasons on). */
+export const PREDICTION_REASON_COUNT = 3;
 
 /** The ChurnPrediction value for one scored event (pure). */
 export function predictionRecord(input: PredictionInput): ChurnPrediction {
@@ -56,7 +62,28 @@ export function predictionRecord(input: PredictionInput): ChurnPrediction {
     warnings: input.warnings as string[],
     variant: input.variant,
     rollout_revision: input.rolloutRevision,
+    reasons: reasonRecords(input.reasons),
   };
+}
+
+// Frozen: every prediction without reasons shares it.
+const NO_REASONS = Object.freeze([]) as unknown as ChurnReason[];
+
+/**
+ * The reasons as ChurnReason records: a number becomes its String() text. A known category's contribution already
+ * has the record's shape (the model builds one per category, once), so only numbers and unseen categories are copied.
+ */
+function reasonRecords(reasons: readonly FeatureContribution[]): ChurnReason[] {
+  if (reasons.length === 0) return NO_REASONS;
+  const records = new Array<ChurnReason>(reasons.length);
+  for (let i = 0; i < reasons.length; i++) {
+    const reason = reasons[i] as FeatureContribution;
+    records[i] =
+      typeof reason.value === 'string' && reason.unseen === undefined
+        ? (reason as ChurnReason)
+        : { feature: reason.feature, value: String(reason.value), contribution: reason.contribution };
+  }
+  return records;
 }
 
 /**

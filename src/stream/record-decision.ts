@@ -16,6 +16,7 @@ import { unknownCategoryWarning, validateCustomer, type Customer, type FieldErro
 import { clipText, quoteValue } from '../contract/shown-value.js';
 import type { ScoredObservation } from '../experiments/scored-observation.js';
 import type { ModelMeta } from '../model/churn-model.js';
+import type { FeatureContribution } from '../model/explain.js';
 import { predictValidated, type CustomerPrediction } from '../model/predict-customer.js';
 import { assignVariant } from '../rollout/assign-variant.js';
 import type { ChurnPrediction, CustomerEvent } from '../serde/avro-records.js';
@@ -28,6 +29,7 @@ import {
   headerText,
   predictionHeaders,
   predictionRecord,
+  PREDICTION_REASON_COUNT,
   type PredictionVariant,
 } from './prediction-record.js';
 import type { Rejection, RejectionKind } from './rejection.js';
@@ -73,6 +75,14 @@ export interface ScoredRecord extends ScoredObservation {
   shadowFailures: readonly ShadowFailure[];
   /** NaN where a shadow could not score the event (see addShadows) */
   shadowScores: readonly number[];
+  /** the validated customer every score of this record is of (the drift monitor counts it) */
+  customer: Customer;
+}
+
+/** A decoded record the serving version refused as a customer: its data, which the drift monitor counts. */
+export interface UnscoredInput {
+  version: string;
+  input: CustomerEvent;
 }
 
 /** A record rejected: its dead letter (cut to fit a transaction) and why. */
@@ -82,6 +92,8 @@ export interface RejectedRecord {
   /** what `message` takes in a record batch (output-size.ts) */
   bytes: number;
   rejection: Rejection;
+  /** set when the record decoded and its data was refused (invalid-customer): a data problem, not ours */
+  unscored?: UnscoredInput;
 }
 
 export type RecordOutcome = ScoredRecord | RejectedRecord;
@@ -109,6 +121,8 @@ export interface RecordDecisionDeps {
   maxRecordBytes: number;
   /** the output bytes one transaction may carry (output-size.ts): no record's outputs together may be larger */
   outputBudget: number;
+  /** model.reasons: whether each live prediction carries its top reasons (shadow predictions never do) */
+  reasons: boolean;
 }
 
 // Shared by every record without shadows, so that the common case allocates no arrays.
@@ -116,6 +130,7 @@ const NO_MESSAGES: readonly Message[] = Object.freeze([]);
 const NO_SCORES: readonly number[] = Object.freeze([]);
 const NO_FAILURES: readonly ShadowFailure[] = Object.freeze([]);
 const NO_WARNINGS: readonly string[] = Object.freeze([]);
+const NO_REASONS: readonly FeatureContribution[] = Object.freeze([]);
 
 type Scored = Extract<CustomerPrediction, { ok: true }>;
 
@@ -195,15 +210,21 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
     const assignment = assignVariant(set.rollout, event.customerid);
     const serving = set.models.get(assignment.version) as ServingModel;
     const validated = validateCustomer(event, serving.rules);
-    if (!validated.ok) return rejected(record, topic, partition, 'invalid-customer', fieldErrors(validated.errors));
+    if (!validated.ok)
+      return invalid(record, topic, partition, fieldErrors(validated.errors), assignment.version, event);
     const { customer } = validated;
     let prediction: CustomerPrediction;
+    let reasons = NO_REASONS;
     try {
       prediction = predictValidated(customer, validated.warnings, serving.model);
+      // Only the three largest are selected, not the full sorted explanation: this runs for every record.
+      if (deps.reasons && prediction.ok) reasons = serving.model.reasons(customer, PREDICTION_REASON_COUNT);
     } catch (err) {
       return rejected(record, topic, partition, 'score-failed', messageOf(err));
     }
-    if (!prediction.ok) return rejected(record, topic, partition, 'invalid-customer', fieldErrors(prediction.errors));
+    if (!prediction.ok) {
+      return invalid(record, topic, partition, fieldErrors(prediction.errors), assignment.version, event);
+    }
 
     const scoredAt = deps.now();
     let live: Message;
@@ -219,6 +240,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
         assignment.variant,
         set,
         scoredAt,
+        reasons,
       );
     } catch (err) {
       // Only a bug could get here (every field is ours); dead-letter rather than stall the partition.
@@ -244,6 +266,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
       version: assignment.version,
       score: prediction.churn_probability,
       shadowScores: NO_SCORES,
+      customer,
     };
     // A shadow compares against the champion on the same events, so only the champion's customers get shadow scores.
     if (assignment.variant === 'champion' && set.shadows.length > 0) {
@@ -297,6 +320,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
             'shadow',
             set,
             scoredAt,
+            NO_REASONS,
           );
           const bytes = messageBytes(message);
           if (outcome.bytes + shadowBytes + bytes <= outputBudget) {
@@ -384,6 +408,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
           'champion',
           set,
           scoredAt,
+          NO_REASONS,
         ),
         predictionMessage(
           shadowEncoder,
@@ -396,6 +421,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
           'shadow',
           set,
           scoredAt,
+          NO_REASONS,
         ),
       ];
     } catch (err) {
@@ -423,10 +449,15 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
       version: championVersion,
       score: championPrediction.churn_probability,
       shadowScores: NO_SCORES,
+      customer,
     };
   }
 
-  /** One prediction record, encoded, keyed by customerid, with its headers. Throws what the encoder throws. */
+  /**
+   * One prediction record, encoded, keyed by customerid, with its headers. Throws what the encoder throws.
+   * `reasons` are the live prediction's; the shadow topic gets none (schemas/README.md, "Shadow predictions carry
+   * no reasons").
+   */
   function predictionMessage(
     to: PredictionEncoder,
     event: CustomerEvent,
@@ -438,6 +469,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
     variant: PredictionVariant,
     set: ServingSet,
     scoredAt: number,
+    reasons: readonly FeatureContribution[],
   ): Message {
     const value = predictionRecord({
       event,
@@ -450,6 +482,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
       scoredAt,
       source: { topic, partition, offset: record.offset },
       warnings: prediction.warnings,
+      reasons,
     });
     return {
       key: event.customerid,
@@ -480,6 +513,20 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
     const letter = deadLetterMessage(record, { kind, message: detail }, source);
     const { message, bytes } = fitDeadLetter(letter, outputBudget);
     return { ok: false, rejection, message, bytes };
+  }
+
+  /** A decoded customer `version` refused: a dead letter, and the data the drift monitor counts as refused. */
+  function invalid(
+    record: KafkaMessage,
+    topic: string,
+    partition: number,
+    detail: string,
+    version: string,
+    input: CustomerEvent,
+  ): RejectedRecord {
+    const outcome = rejected(record, topic, partition, 'invalid-customer', detail);
+    outcome.unscored = { version, input };
+    return outcome;
   }
 
   return decide;

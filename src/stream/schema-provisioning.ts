@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config-schema.js';
 import { ScorerError } from '../errors/scorer-error.js';
-import { churnPredictionSchema, customerEventSchema } from '../serde/schema-files.js';
+import { churnPredictionSchema, customerEventSchema, driftWindowSchema } from '../serde/schema-files.js';
 import { registerWithCompatibility } from '../serde/schema-registration.js';
 import { SchemaRegistryError } from '../serde/schema-registry.js';
 import type { SchemaRegistryConnection } from './schema-registry-connection.js';
@@ -27,21 +27,24 @@ export class SchemaNotRegisteredError extends ScorerError {
 }
 
 /**
- * Registers our two schemas (TopicNameStrategy subjects, BACKWARD compatibility) or, when
+ * Registers our schemas (TopicNameStrategy subjects, BACKWARD compatibility) or, when
  * provisioning is off, checks they are there: CustomerEvent under the customers topic's subject,
  * ChurnPrediction under the predictions topic's and the shadow topic's (shadow predictions are
- * predictions of another version, the same record). The replay topic carries customers' bytes
- * verbatim, so it needs no subject of its own; the dead-letter topic carries raw bytes.
+ * predictions of another version, the same record), and DriftWindow under the drift topic's when
+ * monitoring is on. The replay topic carries customers' bytes verbatim, so it needs no subject of
+ * its own; the dead-letter topic carries raw bytes.
  */
 export async function provisionSchemas(
   registry: SchemaRegistryConnection,
-  topics: Pick<Config['topics'], 'customers' | 'predictions' | 'shadow' | 'create'>,
+  topics: Pick<Config['topics'], 'customers' | 'predictions' | 'shadow' | 'drift' | 'create'>,
   log: Logger,
+  monitoring: Pick<Config['monitoring'], 'enabled'>,
 ): Promise<void> {
   const wanted = [
     { subject: `${topics.customers}-value`, schema: customerEventSchema() },
     { subject: `${topics.predictions}-value`, schema: churnPredictionSchema() },
     { subject: `${topics.shadow}-value`, schema: churnPredictionSchema() },
+    ...(monitoring.enabled ? [{ subject: `${topics.drift}-value`, schema: driftWindowSchema() }] : []),
   ];
   for (const { subject, schema } of wanted) {
     if (topics.create) {

@@ -5,7 +5,7 @@ import { checkMessageLimits, ensureTopics, MessageLimitError, type TopicSpec } f
 import { AvroDecoder } from '../serde/avro-decoder.js';
 import { AvroEncoder } from '../serde/avro-encoder.js';
 import type { ChurnPrediction, CustomerEvent } from '../serde/avro-records.js';
-import { churnPredictionSchema, customerEventSchema } from '../serde/schema-files.js';
+import { churnPredictionSchema, customerEventSchema, driftWindowSchema } from '../serde/schema-files.js';
 import {
   canDescribeConfigs,
   type KafkaClientSupplier,
@@ -26,12 +26,18 @@ import { churnCounters, predictionMetrics } from '../observability/prediction-me
 import type { ProbeResult } from '../observability/health.js';
 import type { ExperimentRecorder } from '../experiments/scored-observation.js';
 import type { ServingSetSource } from '../serving/serving-set.js';
+import type { DriftTracker } from '../monitoring/drift-tracker.js';
+import type { DriftWindowRecord } from '../monitoring/drift-window-record.js';
+import type { PipelineDrift } from './drift-windows-output.js';
 
 /** The slice of the service configuration the worker reads (the full Config satisfies it). */
 export interface WorkerConfig {
   service: Pick<Config['service'], 'startupTimeoutMs'>;
   topics: Config['topics'];
   stream: Omit<Config['stream'], 'shutdownDeadlineMs'>;
+  /** enabled: the drift topic is the worker's too (made, checked, its schema registered) */
+  monitoring: Pick<Config['monitoring'], 'enabled'>;
+  model: Pick<Config['model'], 'reasons'>;
 }
 
 export interface WorkerDeps {
@@ -46,6 +52,11 @@ export interface WorkerDeps {
   serving: ServingSetSource;
   /** told what every committed transaction predicted live, with which set (the experiment comparison) */
   experiments?: ExperimentRecorder;
+  /**
+   * The drift windows of the live partitions (src/monitoring): each live transaction counts its records in them and
+   * carries the window records it closes to topics.drift. None when config.monitoring.enabled is false.
+   */
+  drift?: DriftTracker;
   logger: Logger;
   metrics: Registry;
   scorerVersion: string;
@@ -93,6 +104,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   let replay: StartedConsumer;
   try {
     await prepareCluster({ admin, producers, registry, config, log, budgetMs: startupBudgetMs });
+    const drift = deps.drift === undefined ? undefined : await driftOutput(deps.drift, registry, config);
     const sharedDeps = {
       ...(await codec(registry, config)),
       serving: deps.serving,
@@ -106,6 +118,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         shadow: config.topics.shadow,
       },
       scorerVersion: deps.scorerVersion,
+      reasons: config.model.reasons,
       now: Date.now,
     };
     const consumerSetup = {
@@ -126,6 +139,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       source: { replay: false, label: 'live' },
       pipeline: {
         ...sharedDeps,
+        // Replays are not monitored: old events rescored say nothing of the customers the model sees today.
+        ...(drift === undefined ? {} : { drift }),
         consumerGroupId: liveGroup,
         limits: {
           transactionMaxRecords: config.stream.transactionMaxRecords,
@@ -210,7 +225,11 @@ async function prepareCluster(setup: {
   const { created } = await ensureTopics(admin, streamTopicSpecs(config), { create: config.topics.create });
   if (created.length > 0) log.info({ created }, 'created missing topics');
   await checkOutputLimits(admin, config, log);
-  await whenRegistryAnswers(() => provisionSchemas(registry, config.topics, log), { url: registry.url, budgetMs, log });
+  await whenRegistryAnswers(() => provisionSchemas(registry, config.topics, log, config.monitoring), {
+    url: registry.url,
+    budgetMs,
+    log,
+  });
   await checkTransactionsAvailable(setup.producers, config.stream.groupId, log, budgetMs);
 }
 
@@ -236,11 +255,30 @@ async function codec(
   return { decoder, encoder, shadowEncoder };
 }
 
-/** The topics the worker reads and writes (the follower ensures the two compacted model topics). */
-export function streamTopicSpecs(config: Pick<WorkerConfig, 'topics'>): TopicSpec[] {
+/** The drift windows' output: the tracker, the encoder of DriftWindow records under the drift topic's subject. */
+async function driftOutput(
+  tracker: DriftTracker,
+  registry: SchemaRegistryConnection,
+  config: WorkerConfig,
+): Promise<PipelineDrift> {
+  const encoder = await AvroEncoder.create<DriftWindowRecord>({
+    registry: registry.client,
+    subject: `${config.topics.drift}-value`,
+    schema: driftWindowSchema(),
+    autoRegister: config.topics.create,
+  });
+  return { tracker, encoder, topic: config.topics.drift };
+}
+
+/**
+ * The topics the worker reads and writes (the follower ensures the two compacted model topics); the drift topic
+ * when monitoring is on.
+ */
+export function streamTopicSpecs(config: Pick<WorkerConfig, 'topics' | 'monitoring'>): TopicSpec[] {
   const { partitions, replicationFactor, minInsyncReplicas, retentionMs, maxMessageBytes } = config.topics;
-  const { customers, predictions, deadLetter, replay, shadow } = config.topics;
-  return [customers, predictions, deadLetter, replay, shadow].map((name) => ({
+  const { customers, predictions, deadLetter, replay, shadow, drift } = config.topics;
+  const names = [customers, predictions, deadLetter, replay, shadow, ...(config.monitoring.enabled ? [drift] : [])];
+  return names.map((name) => ({
     name,
     partitions,
     replicationFactor,

@@ -2,6 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  independentExplanation,
+  modelDir,
+  readModelJson,
+  readParityCustomers,
+  topProblems,
+} from '../support/independent-explanation.js';
 import { notesExamples, parityRows } from '../unit/http/http-test-support.js';
 import { runCli } from './run-cli.js';
 
@@ -32,6 +39,11 @@ interface OutputLine {
   line?: number;
   error?: string;
   fields?: { field: string; message: string }[];
+  explanation?: {
+    intercept: number;
+    logit: number;
+    contributions: { feature: string; value: string | number; contribution: number }[];
+  };
 }
 
 describe('churn-scorer score', () => {
@@ -97,6 +109,35 @@ describe('churn-scorer score', () => {
     const strict = await runCli(['score', '--input', input, '--output', output, '--strict']);
     expect(strict.code).toBe(2);
     expect(JSON.parse(readFileSync(output, 'utf8'))).toMatchObject({ line: 1, fields: [{ field: 'paymentmethod' }] });
+  });
+
+  it('--explain adds the exact explanation of the model used to each scored line; bad lines stay error objects', async () => {
+    const customers = readParityCustomers('1.1.0').slice(0, 40);
+    const json = readModelJson('1.1.0');
+    const lines = [...customers.map((c) => JSON.stringify({ customerid: c.customerid, ...c.raw })), '{"tenure": -1}'];
+    const run = await runCli(['score', '--explain', '--model', modelDir('1.1.0')], { stdin: lines.join('\n') });
+    expect(run.code).toBe(2);
+    const out = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as OutputLine);
+    expect(out).toHaveLength(lines.length);
+    for (const [i, customer] of customers.entries()) {
+      const { explanation, model_version, churn_probability } = out[i] as OutputLine;
+      expect(model_version).toBe('1.1.0');
+      if (explanation === undefined) throw new Error(`line ${i + 1} has no explanation`);
+      const oracle = independentExplanation(json, customer.features);
+      const sum = explanation.contributions.reduce((s, c) => s + c.contribution, explanation.intercept);
+      expect(Math.abs(sum - explanation.logit)).toBeLessThanOrEqual(1e-9);
+      expect(Math.abs(oracle.logit - explanation.logit)).toBeLessThanOrEqual(1e-9);
+      expect(Math.abs(1 / (1 + Math.exp(-explanation.logit)) - (churn_probability ?? NaN))).toBeLessThanOrEqual(1e-12);
+      expect(topProblems(explanation.contributions, json, customer.features, 19), customer.customerid).toEqual([]);
+    }
+    expect(out[customers.length]).toMatchObject({ line: customers.length + 1, error: 'invalid_customer' });
+    expect(out[customers.length]).not.toHaveProperty('explanation');
+
+    const plain = await runCli(['score'], { stdin: lines[0] ?? '' });
+    expect(JSON.parse(plain.stdout) as object).not.toHaveProperty('explanation');
   });
 
   it('fails with one line and exit 1 for a missing input file or a bad model directory', async () => {

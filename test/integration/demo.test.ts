@@ -41,6 +41,12 @@ describe('demo', () => {
     expect(first).toContain(
       `predictions received    ${COUNT} from '${names.predictions}' (read_committed; 0 missing, 0 duplicates)`,
     );
+    // The campaign's top ten, each with its three largest reasons (feature=value and its log-odds contribution).
+    const topTen = first.split('\n').filter((line) => /^ +\d+\. \S+ {2}0\.\d{4} {2}/.test(line));
+    expect(topTen, first).toHaveLength(10);
+    for (const line of topTen) {
+      expect(line, line).toMatch(/ {2}\S+=\S+ [+-]\d+\.\d{2}, \S+=\S+ [+-]\d+\.\d{2}, \S+=\S+ [+-]\d+\.\d{2}$/);
+    }
     expect(first).toMatch(new RegExp(`model 1\\.0\\.0: published to '${names.models}' \\(sha256 [0-9a-f]{12}…`));
     expect(first).toMatch(new RegExp(`model 1\\.1\\.0: published to '${names.models}' \\(sha256 [0-9a-f]{12}…`));
     expect(first).toContain(`rollout revision 1 published to '${names.rollout}': champion 1.0.0 100%, shadow 1.1.0 (`);

@@ -49,6 +49,7 @@ function publishedRecords(): { predictions: Written[]; shadows: Written[] } {
         warnings: [],
         variant: fields.variant,
         rollout_revision: fields.revision,
+        reasons: [],
       },
       headers: {
         'churn.model.version': fields.version,

@@ -7,6 +7,7 @@ import { nextRolloutRecord, parseRolloutRecord, ROLLOUT_KEY } from '../../src/mo
 import { assignVariant } from '../../src/rollout/assign-variant.js';
 import type { RolloutDocument } from '../../src/rollout/rollout-document.js';
 import { parseRollout } from '../../src/rollout/rollout.js';
+import type { ChurnPrediction } from '../../src/serde/avro-records.js';
 import type { PredictionCollector } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, telcoEvents } from '../support/events.js';
 import { metricValue } from '../support/metrics.js';
@@ -133,6 +134,20 @@ async function scoreEvents(stream: StreamFixture, predictions: PredictionCollect
   return predictions.records.map((r) => r.value).filter((p) => ids.has(p.event_id));
 }
 
+/** Every prediction was made under rollout `revision`, by the version and variant `rollout` gives its customer. */
+function expectServedBy(scored: readonly ChurnPrediction[], revision: number, rollout: RolloutDocument): void {
+  const parsed = parseRollout(rollout);
+  for (const p of scored) {
+    const { version, variant } = assignVariant(parsed, p.customerid);
+    expect({ id: p.event_id, revision: p.rollout_revision, version: p.model_version, variant: p.variant }).toEqual({
+      id: p.event_id,
+      revision,
+      version,
+      variant,
+    });
+  }
+}
+
 /** 1.1.0's artifact published as `version` (only model.json's version string differs, so its parity holds). */
 async function packageAs(version: string): Promise<ModelPackage> {
   const dir = join(REPO_ROOT, 'models', 'churn', '1.1.0');
@@ -176,16 +191,7 @@ describe('following the rollout: every worker, within a second, and never a refu
     expect(owned.flat().sort()).toEqual([0, 1, 2]);
     const predictions = await stream.collectPredictions();
     const scored = await scoreEvents(stream, predictions, 300);
-    const rollout = parseRollout(AB_50);
-    for (const p of scored) {
-      const { version, variant } = assignVariant(rollout, p.customerid);
-      expect({ id: p.event_id, revision: p.rollout_revision, version: p.model_version, variant: p.variant }).toEqual({
-        id: p.event_id,
-        revision: 1,
-        version,
-        variant,
-      });
-    }
+    expectServedBy(scored, 1, AB_50);
     expect(new Set(scored.map((p) => p.variant))).toEqual(new Set(['champion', 'ab']));
   });
 
@@ -254,16 +260,7 @@ describe('following the rollout: every worker, within a second, and never a refu
 
     // Events sent after the refusal are scored with revision 1's models: 1.0.0 or 1.1.0 by customer, never 1.2.0.
     const scored = await scoreEvents(stream, predictions, 300);
-    const inForce = parseRollout(AB_50);
-    for (const p of scored) {
-      const { version, variant } = assignVariant(inForce, p.customerid);
-      expect({ id: p.event_id, revision: p.rollout_revision, version: p.model_version, variant: p.variant }).toEqual({
-        id: p.event_id,
-        revision: 1,
-        version,
-        variant,
-      });
-    }
+    expectServedBy(scored, 1, AB_50);
     expect(new Set(scored.map((p) => p.model_version))).toEqual(new Set(['1.0.0', '1.1.0']));
   });
 

@@ -11,8 +11,10 @@ import { valueSubject } from '../../src/serde/schema-registry.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { stackEndpoints } from '../support/stack.js';
 
-/** ChurnPrediction as it was before rollouts (no variant, no rollout_revision): what older consumers still read with. */
-type ChurnPredictionV1 = Omit<ChurnPrediction, 'variant' | 'rollout_revision'>;
+/** ChurnPrediction before rollouts (no variant, no rollout_revision): what the oldest consumers still read with. */
+type ChurnPredictionV1 = Omit<ChurnPrediction, 'variant' | 'rollout_revision' | 'reasons'>;
+/** ChurnPrediction before reasons. */
+type ChurnPredictionV2 = Omit<ChurnPrediction, 'reasons'>;
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'schemas');
 
@@ -31,6 +33,26 @@ const v1Prediction: ChurnPredictionV1 = {
   source_offset: 12_345,
   warnings: [],
 };
+const v2Prediction: ChurnPredictionV2 = { ...v1Prediction, event_id: 'evt-v2', variant: 'ab', rollout_revision: 3 };
+const newPrediction: ChurnPrediction = {
+  ...v1Prediction,
+  event_id: 'evt-new',
+  model_version: '1.1.0',
+  variant: 'canary',
+  rollout_revision: 7,
+  reasons: [
+    { feature: 'tenure', value: '1', contribution: -0.0692 },
+    { feature: 'contract=month-to-month', value: 'month-to-month', contribution: 0.6897 },
+    { feature: 'totalcharges', value: '29.85', contribution: 0.0108 },
+  ],
+};
+
+/** The schema's JSON text without the default of `field` (a change BACKWARD must refuse). */
+function withoutDefault(text: string, field: string): string {
+  const json = JSON.parse(text) as { fields: { name: string; default?: unknown }[] };
+  for (const f of json.fields) if (f.name === field) delete f.default;
+  return JSON.stringify(json);
+}
 
 describe('ChurnPrediction evolves BACKWARD-compatibly on the real schema registry', () => {
   const registry = new HttpSchemaRegistryClient({
@@ -38,21 +60,26 @@ describe('ChurnPrediction evolves BACKWARD-compatibly on the real schema registr
     username: process.env['SCHEMA_REGISTRY_USERNAME'] || undefined,
     password: process.env['SCHEMA_REGISTRY_PASSWORD'] || undefined,
   });
-  const previous = loadSchemaFile('churn-prediction.v1.avsc', FIXTURES);
+  const v1 = loadSchemaFile('churn-prediction.v1.avsc', FIXTURES);
+  const v2 = loadSchemaFile('churn-prediction.v2.avsc', FIXTURES);
   const current = churnPredictionSchema();
 
-  it('the registry takes the new version under BACKWARD, and old and new readers read both versions', async () => {
+  it('the registry takes v1 -> v2 -> the current schema under BACKWARD; every reader reads every version', async () => {
     const subject = valueSubject(`it-evolution-predictions-${randomUUID().slice(0, 8)}`);
-    const oldWriter = AvroEncoder.withSchemaId<ChurnPredictionV1>(
+    const v1Writer = AvroEncoder.withSchemaId<ChurnPredictionV1>(
       subject,
-      await registerWithCompatibility(registry, subject, previous.text, 'BACKWARD'),
-      previous.type,
+      await registerWithCompatibility(registry, subject, v1.text, 'BACKWARD'),
+      v1.type,
     );
 
     // The rule is in force on this subject: a new field without a default is refused...
-    const withoutDefault = JSON.parse(current.text) as { fields: { name: string; default?: unknown }[] };
-    for (const field of withoutDefault.fields) if (field.name === 'variant') delete field.default;
-    await expect(registry.register(subject, JSON.stringify(withoutDefault))).rejects.toMatchObject({
+    await expect(registry.register(subject, withoutDefault(v2.text, 'variant'))).rejects.toMatchObject({
+      status: 409,
+      incompatible: true,
+    });
+    const v2Writer = await AvroEncoder.create<ChurnPredictionV2>({ registry, subject, schema: v2, autoRegister: true });
+    // ...the reasons without their default too...
+    await expect(registry.register(subject, withoutDefault(current.text, 'reasons'))).rejects.toMatchObject({
       status: 409,
       incompatible: true,
     });
@@ -63,32 +90,44 @@ describe('ChurnPrediction evolves BACKWARD-compatibly on the real schema registr
       schema: current,
       autoRegister: true,
     });
-    expect(newWriter.schemaId).not.toBe(oldWriter.schemaId);
+    expect(new Set([v1Writer.schemaId, v2Writer.schemaId, newWriter.schemaId]).size).toBe(3);
     expect(await registry.lookup(subject, current.text)).toBe(newWriter.schemaId);
+    expect(await registry.lookup(subject, v2.text)).toBe(v2Writer.schemaId);
 
-    // New reader, old record: the new fields take their defaults.
+    const v1Bytes = v1Writer.encode(v1Prediction);
+    const v2Bytes = v2Writer.encode(v2Prediction);
+    const newBytes = newWriter.encode(newPrediction);
+    const { reasons: _reasons, ...newAsV2 } = newPrediction;
+    const { variant: _variant, rollout_revision: _revision, ...newAsV1 } = newAsV2;
+
+    // New reader, old records: the fields they lack take their defaults (no reasons).
     const newReader = new AvroDecoder<ChurnPrediction>({ registry, readerType: current.type });
-    await expect(newReader.decode(oldWriter.encode(v1Prediction))).resolves.toEqual({
+    await expect(newReader.decode(v1Bytes)).resolves.toEqual({
+      ...v1Prediction,
+      variant: 'champion',
+      rollout_revision: 0,
+      reasons: [],
+    });
+    await expect(newReader.decode(v2Bytes)).resolves.toEqual({ ...v2Prediction, reasons: [] });
+    await expect(newReader.decode(newBytes)).resolves.toEqual(newPrediction);
+
+    // Old readers, new record: a consumer that never upgraded still reads every field it knows.
+    const v2Reader = new AvroDecoder<ChurnPredictionV2>({ registry, readerType: v2.type });
+    await expect(v2Reader.decode(newBytes)).resolves.toEqual(newAsV2);
+    await expect(v2Reader.decode(v1Bytes)).resolves.toEqual({
       ...v1Prediction,
       variant: 'champion',
       rollout_revision: 0,
     });
-
-    // Old reader, new record: a consumer that never upgraded still reads every field it knows.
-    const canary: ChurnPrediction = { ...v1Prediction, model_version: '1.1.0', variant: 'canary', rollout_revision: 7 };
-    const oldReader = new AvroDecoder<ChurnPredictionV1>({ registry, readerType: previous.type });
-    await expect(oldReader.decode(newWriter.encode(canary))).resolves.toEqual({
-      ...v1Prediction,
-      model_version: '1.1.0',
-    });
-    // and the new reader reads the new record whole
-    await expect(newReader.decode(newWriter.encode(canary))).resolves.toEqual(canary);
+    const v1Reader = new AvroDecoder<ChurnPredictionV1>({ registry, readerType: v1.type });
+    await expect(v1Reader.decode(newBytes)).resolves.toEqual(newAsV1);
+    await expect(v1Reader.decode(v2Bytes)).resolves.toEqual({ ...v1Prediction, event_id: 'evt-v2' });
   });
 
-  it('the previous schema kept as a fixture is the one before rollouts: the two new fields are the whole difference', () => {
-    const names = (text: string) => (parseSchema(text).type as unknown as { fields: { name: string }[] }).fields;
-    const before = names(previous.text).map((f) => f.name);
-    const after = names(current.text).map((f) => f.name);
-    expect(after).toEqual([...before, 'variant', 'rollout_revision']);
+  it('the fixtures are the versions before rollouts and before reasons: the new fields are the whole difference', () => {
+    const names = (text: string) =>
+      (parseSchema(text).type as unknown as { fields: { name: string }[] }).fields.map((f) => f.name);
+    expect(names(v2.text)).toEqual([...names(v1.text), 'variant', 'rollout_revision']);
+    expect(names(current.text)).toEqual([...names(v2.text), 'reasons']);
   });
 });

@@ -181,7 +181,7 @@ describe('churn-scorer run: start-up failures are one line, exit 1, no stack tra
     expect(
       line.startsWith(
         `churn-scorer: topics missing: ${names.predictions}, ${names.deadLetter}, ${names.replay}, ` +
-          `${names.shadow}, ${names.models}, ${names.rollout}; `,
+          `${names.shadow}, ${names.drift}, ${names.models}, ${names.rollout}; `,
       ),
       line,
     ).toBe(true);

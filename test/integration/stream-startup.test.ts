@@ -71,7 +71,7 @@ describe('stream start-up', () => {
   test('with TOPICS_CREATE=false, refuses to start and names the missing topics', async ({ stream }) => {
     const { names, admin } = stream;
     // The input exists, and the rollout follower's compacted topics (it checks its own before the worker starts);
-    // the worker's four outputs do not.
+    // the worker's outputs do not.
     await stream.createTopics({ topics: [names.customers] });
     await admin.createTopics({
       waitForLeaders: true,
@@ -94,7 +94,7 @@ describe('stream start-up', () => {
     const listed = must(missingLine?.[1], 'the topics of the "topics missing" message')
       .split(',')
       .map((t) => t.trim());
-    const outputs = [names.predictions, names.deadLetter, names.replay, names.shadow];
+    const outputs = [names.predictions, names.deadLetter, names.replay, names.shadow, names.drift];
     expect(listed.sort()).toEqual([...outputs].sort());
     expect(output).toContain('TOPICS_CREATE');
     // nothing was created behind our back

@@ -10,6 +10,7 @@ export interface StreamNames {
   shadow: string;
   models: string;
   rollout: string;
+  drift: string;
   group: string;
 }
 
@@ -24,13 +25,14 @@ export function uniqueNames(label: string): StreamNames {
     shadow: `test.${suffix}.predictions.shadow`,
     models: `test.${suffix}.models`,
     rollout: `test.${suffix}.models.rollout`,
+    drift: `test.${suffix}.monitoring.drift`,
     group: `test.${suffix}.scorer`,
   };
 }
 
 /** The topics a test creates up front: input, outputs, replay. The compacted model topics are left to the worker. */
 export function streamTopics(names: StreamNames): string[] {
-  return [names.customers, names.predictions, names.deadLetter, names.replay, names.shadow];
+  return [names.customers, names.predictions, names.deadLetter, names.replay, names.shadow, names.drift];
 }
 
 /** Every topic a test may have made, to delete when it ends. */
@@ -43,6 +45,7 @@ export function allTopics(names: StreamNames): string[] {
     names.shadow,
     names.models,
     names.rollout,
+    names.drift,
   ];
 }
 
@@ -56,6 +59,7 @@ export function topicEnv(names: StreamNames): Record<string, string> {
     TOPIC_PREDICTIONS_SHADOW: names.shadow,
     TOPIC_MODELS: names.models,
     TOPIC_ROLLOUT: names.rollout,
+    TOPIC_DRIFT: names.drift,
     CONSUMER_GROUP: names.group,
   };
 }

@@ -6,7 +6,13 @@ import type { Config } from '../../config/index.js';
 import { experimentReport } from '../../experiments/experiment-report.js';
 import { createKafka } from '../../kafka/client.js';
 import { loadModel } from '../../model/index.js';
-import { summarize, variantAgreement, variantSplit, type DemoSummary } from '../../demo/demo-summary.js';
+import {
+  summarize,
+  variantAgreement,
+  variantSplit,
+  type DemoSummary,
+  type ScoredCustomer,
+} from '../../demo/demo-summary.js';
 import {
   awaitRevision,
   DEMO_CANDIDATE,
@@ -212,7 +218,8 @@ async function rolloutAct(options: {
     });
     say(`demo: producing ${customers.length} customers again (canary ${DEMO_CANDIDATE} 10%)`);
     const canaried = await send(undefined);
-    const sample = customers.slice(0, config.http.batchMax);
+    // One request: up to the side-port's batch limit, and few enough to stay far below its body limit.
+    const sample = customers.slice(0, Math.min(config.http.batchMax, 1000));
     const http = await httpVariants(service.address, sample, config.http.auth.token);
     out(
       `  ${canaried.scored.length} customers, split by a murmur3 hash of customerid:`,
@@ -222,8 +229,8 @@ async function rolloutAct(options: {
 
     await change({ champion: DEMO_CHAMPION });
     out(
-      `  next: \`bin/churn-scorer experiment report --revision ${shadowRevision}\` (or ${canaryRevision}) recomputes ` +
-        'these from the topics; README.md, "Shipping a new model", goes on to A/B, promote and rollback',
+      `  \`bin/churn-scorer experiment report --revision ${shadowRevision}\` (or ${canaryRevision}) recomputes these from the topics;`,
+      '  README.md, "Shipping a new model", goes on to A/B, promote and rollback',
     );
   } finally {
     await admin.disconnect();
@@ -253,8 +260,21 @@ function report(summary: DemoSummary, run: DemoRunResult, topic: string): string
     `  throughput              ${Math.round((summary.predictions / Math.max(1, run.elapsedMs)) * 1000)} events/s (first event sent -> last prediction received)`,
     `  end-to-end latency      p50 ${ms(summary.latencyMs.p50)}, p95 ${ms(summary.latencyMs.p95)}, p99 ${ms(summary.latencyMs.p99)}, max ${ms(summary.latencyMs.max)} (event_time -> prediction read)`,
     '  top ten by churn probability:',
-    ...summary.topTen.map((c, i) => `    ${String(i + 1).padStart(2)}. ${c.customerid}  ${c.probability.toFixed(4)}`),
+    ...summary.topTen.map(
+      (c, i) =>
+        `    ${String(i + 1).padStart(2)}. ${c.customerid}  ${c.probability.toFixed(4)}  ${reasonsText(c.reasons)}`,
+    ),
     '',
   ];
   return lines.join('\n');
+}
+
+/** "contract=month_to_month +0.67, tenure=1 +0.52, ...": why the model puts a customer on the list (log-odds). */
+function reasonsText(reasons: ScoredCustomer['reasons']): string {
+  return reasons
+    .map(({ feature, value, contribution }) => {
+      const name = feature.includes('=') ? feature : `${feature}=${value}`;
+      return `${name} ${contribution >= 0 ? '+' : ''}${contribution.toFixed(2)}`;
+    })
+    .join(', ');
 }

@@ -18,6 +18,7 @@ interface ScoreFlags {
   input?: string;
   output?: string;
   strict?: boolean;
+  explain?: boolean;
 }
 
 export function scoreCommand(): Command {
@@ -31,6 +32,11 @@ export function scoreCommand(): Command {
     .option('--input <file>', 'JSON lines input file ("-" or omitted: stdin)')
     .option('--output <file>', 'output file ("-" or omitted: stdout)')
     .option('--strict', 'reject unknown category values instead of scoring them with a warning')
+    .option(
+      '--explain',
+      'add "explanation" to each scored line: the intercept, the logit and every feature\'s exact contribution to ' +
+        'it (coefficient x value, log-odds), largest first, as POST /predict?explain=true',
+    )
     .action(async (flags: ScoreFlags) => {
       process.exitCode = await runScore(flags);
     });
@@ -51,6 +57,7 @@ async function runScore(flags: ScoreFlags): Promise<number> {
   const output: Writable = toFile ? await openOutput(flags.output as string) : process.stdout;
   const writer = new LineWriter(output);
   const progress = createProgress({ totalBytes, stderrIsTTY: isatty(2) });
+  const lineOptions = { explain: flags.explain === true };
 
   let lineNumber = 0;
   let bad = 0;
@@ -60,7 +67,7 @@ async function runScore(flags: ScoreFlags): Promise<number> {
     for await (const text of lines) {
       lineNumber++;
       bytesRead += text.length + 1;
-      const outcome = scoreLine(text, lineNumber, rules, model);
+      const outcome = scoreLine(text, lineNumber, rules, model, lineOptions);
       if (!outcome.ok) {
         bad++;
         progress.message(`churn-scorer score: ${outcome.output.message}`);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { driftTrackerOf } from '../../app/drift-monitoring.js';
 import { rolloutClientsOf } from '../../app/rollout-clients.js';
 import { localModel, rolloutFollower, startFollowing, type LocalModel } from '../../app/serving-source.js';
 import type { Config } from '../../config/config-schema.js';
@@ -52,7 +53,10 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const notDraining = (): ProbeResult =>
     draining ? { ok: false, reasons: ['shutting down'] } : { ok: true, reasons: [] };
   const readiness: ProbeCheck[] = [notDraining, ...(follower === undefined ? [] : [() => follower.readiness()])];
-  const app = await buildHttpServer({ config, serving, logger, metrics, readiness });
+  // No stream here: drift is counted over what /predict answers, per model version.
+  const tracker = driftTrackerOf(config, logger);
+  const drift = tracker === undefined ? {} : { drift: { tracker, feed: 'predictions' as const } };
+  const app = await buildHttpServer({ config, serving, logger, metrics, readiness, ...drift });
 
   const { address, host } = await listenSidePort(app, config.http, logger);
   logger.info({ address, host, docs: `${address}/docs` }, `listening on ${address}`);

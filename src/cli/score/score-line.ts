@@ -1,6 +1,6 @@
 import type { FieldError, ValidationRules } from '../../contract/customer.js';
 import { predictCustomer } from '../../model/predict-customer.js';
-import type { ChurnModel } from '../../model/index.js';
+import type { ChurnModel, Explanation } from '../../model/index.js';
 
 /** What `score` writes for a good input line (customerid echoed when the input has one). */
 export interface ScoredLine {
@@ -9,6 +9,8 @@ export interface ScoredLine {
   churn: boolean;
   model_version: string;
   warnings: readonly string[];
+  /** with --explain: the exact contribution of every feature to the logit, largest first */
+  explanation?: Explanation;
 }
 
 /** What `score` writes in place of a bad input line. */
@@ -25,11 +27,22 @@ export type LineOutcome = { ok: true; output: ScoredLine } | { ok: false; output
 /** Pseudo-field naming the input line as a whole (it is not JSON, or not an object). */
 export const LINE_FIELD = '(line)';
 
+export interface ScoreLineOptions {
+  /** --explain: each scored line also carries its explanation (as POST /predict?explain=true) */
+  explain?: boolean;
+}
+
 /**
  * Scores one JSON-lines input line. Pure: the command shell does the reading, writing and reporting.
  * lineNumber is 1-based, as editors and `sed -n` count.
  */
-export function scoreLine(text: string, lineNumber: number, rules: ValidationRules, model: ChurnModel): LineOutcome {
+export function scoreLine(
+  text: string,
+  lineNumber: number,
+  rules: ValidationRules,
+  model: ChurnModel,
+  options: ScoreLineOptions = {},
+): LineOutcome {
   let input: unknown;
   try {
     input = JSON.parse(text);
@@ -46,7 +59,7 @@ export function scoreLine(text: string, lineNumber: number, rules: ValidationRul
     };
   }
   const customerid = customerIdOf(input);
-  const result = predictCustomer(input, rules, model);
+  const result = predictCustomer(input, rules, model, options);
   if (!result.ok) {
     const fields = result.errors.map((e) => (e.field === '(body)' ? { field: LINE_FIELD, message: e.message } : e));
     return {
@@ -68,6 +81,7 @@ export function scoreLine(text: string, lineNumber: number, rules: ValidationRul
       churn: result.churn,
       model_version: model.meta.version,
       warnings: result.warnings,
+      ...(result.explanation === undefined ? {} : { explanation: result.explanation }),
     },
   };
 }

@@ -1,17 +1,22 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { quoteValue } from '../../contract/shown-value.js';
 import type { ChurnCounters } from '../../observability/prediction-metrics.js';
 import type { ServedBy, ServingSet, ServingSetSource } from '../../serving/serving-set.js';
 import { servedBy } from '../../serving/serving-set.js';
 import { BODY_FIELD, httpError, type FieldProblem, type HttpError } from '../error-body.js';
 import { predictCustomer, type CustomerPrediction } from '../../model/predict-customer.js';
 import { batchFieldErrors } from '../batch-field-errors.js';
-import { CLIENT_ERROR_RESPONSES, SCHEMA_IDS, ref, type BatchItem } from '../schemas.js';
+import { PredictionDrift } from '../prediction-drift.js';
+import type { DriftWindows } from '../../monitoring/drift-windows.js';
+import { CLIENT_ERROR_RESPONSES, ExplainQuerySchema, SCHEMA_IDS, ref, type BatchItem } from '../schemas.js';
 
 export interface PredictRoutesOptions {
   /** the rollout in force and its models, read once per request */
   serving: ServingSetSource;
   batchMax: number;
   churnCounters: ChurnCounters;
+  /** `serve` (no stream): the side-port's drift windows, which count every customer answered (src/monitoring) */
+  drift?: DriftWindows;
 }
 
 /**
@@ -24,6 +29,7 @@ export interface PredictRoutesOptions {
 // eslint-disable-next-line @typescript-eslint/require-await -- see above
 export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (app, options) => {
   const { serving, batchMax, churnCounters } = options;
+  const drift = options.drift === undefined ? undefined : new PredictionDrift(options.drift);
 
   app.post(
     '/predict',
@@ -31,14 +37,23 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
       schema: {
         tags: ['predict'],
         summary: 'Churn probability of one customer',
-        description: 'Body: one customer (the 19 features; raw Telco spellings accepted; extra fields ignored).',
+        description:
+          'Body: one customer (the 19 features; raw Telco spellings accepted; extra fields ignored). With ' +
+          "?explain=true the answer also carries `explanation`: every feature's exact contribution to the logit.",
+        querystring: ExplainQuerySchema,
         body: ref(SCHEMA_IDS.customer),
         response: { 200: ref(SCHEMA_IDS.prediction), ...CLIENT_ERROR_RESPONSES },
       },
     },
     (request, reply) => {
+      const explain = explainFlag(request.query);
+      if (typeof explain !== 'boolean') {
+        reply.code(400).send(explain.body);
+        return;
+      }
       const set = serving.current();
-      const { served, result } = predictServed(set, request.body);
+      const { served, result } = predictServed(set, request.body, explain);
+      drift?.count(set, served.assignment.version, request.body, result);
       if (!result.ok) {
         const failure = customerError(result.errors);
         reply.code(400).send(failure.body);
@@ -52,6 +67,8 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
         variant: served.assignment.variant,
         rollout_revision: set.revision,
         warnings: result.warnings,
+        // undefined without ?explain=true: the serializer leaves it out
+        explanation: result.explanation,
       });
     },
   );
@@ -64,12 +81,19 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
         summary: `Churn probabilities of 1 to ${batchMax} customers, in request order`,
         description:
           'All or nothing: if any customer is invalid the answer is 400 naming every problem as ' +
-          'customers[<index>].<field>, and no customer is scored.',
+          'customers[<index>].<field>, and no customer is scored. With ?explain=true each prediction also ' +
+          'carries its `explanation`.',
+        querystring: ExplainQuerySchema,
         body: ref(SCHEMA_IDS.batchRequest),
         response: { 200: ref(SCHEMA_IDS.batchResponse), ...CLIENT_ERROR_RESPONSES },
       },
     },
     (request, reply) => {
+      const explain = explainFlag(request.query);
+      if (typeof explain !== 'boolean') {
+        reply.code(400).send(explain.body);
+        return;
+      }
       const customers = batchCustomers(request.body, batchMax);
       if (!Array.isArray(customers)) {
         reply.code(400).send(customers.body);
@@ -79,8 +103,10 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
       const set = serving.current();
       const predictions = new Array<BatchItem>(customers.length);
       let problems: FieldProblem[] | undefined;
+      drift?.begin();
       for (let i = 0; i < customers.length; i++) {
-        const { served, result } = predictServed(set, customers[i]);
+        const { served, result } = predictServed(set, customers[i], explain);
+        drift?.add(set, served.assignment.version, customers[i], result);
         if (!result.ok) {
           (problems ??= []).push(...batchFieldErrors(i, result.errors));
           continue;
@@ -91,8 +117,10 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
           model_version: served.assignment.version,
           variant: served.assignment.variant,
           warnings: [...result.warnings],
+          explanation: result.explanation,
         };
       }
+      drift?.commit();
       if (problems !== undefined) {
         const failure = httpError(
           400,
@@ -117,20 +145,41 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
  * string, or a problem naming the field), by the champion otherwise. A body that is no object goes to the
  * champion, whose validation says what is wrong with it.
  */
-function predictServed(set: ServingSet, body: unknown): { served: ServedBy; result: CustomerPrediction } {
+function predictServed(
+  set: ServingSet,
+  body: unknown,
+  explain: boolean,
+): { served: ServedBy; result: CustomerPrediction } {
   const customerId = isObject(body) ? body['customerid'] : undefined;
   if (typeof customerId === 'string') {
     const served = servedBy(set, customerId);
-    return { served, result: predictCustomer(body, served.serving.rules, served.serving.model) };
+    return { served, result: predictCustomer(body, served.serving.rules, served.serving.model, { explain }) };
   }
   const served = championOf(set);
-  const result = predictCustomer(body, served.serving.rules, served.serving.model);
+  const result = predictCustomer(body, served.serving.rules, served.serving.model, { explain });
   if (customerId === undefined) return { served, result };
   const problem: FieldProblem = {
     field: 'customerid',
     message: `must be a string (the customer's id, which picks the serving model), got ${typeName(customerId)}`,
   };
   return { served, result: { ok: false, errors: [problem, ...(result.ok ? [] : result.errors)] } };
+}
+
+/** How an error names the explain query parameter (body fields are named by their path). */
+const EXPLAIN_FIELD = '?explain';
+
+/**
+ * The `explain` query parameter: absent or "false" is false, "true" is true; anything else (another word, the
+ * parameter repeated) is the client's mistake, answered 400 rather than guessed.
+ */
+function explainFlag(query: unknown): boolean | HttpError {
+  const value = isObject(query) ? query['explain'] : undefined;
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  const got = typeof value === 'string' ? quoteValue(value) : 'the parameter more than once';
+  return httpError(400, 'bad_request', `Query parameter explain must be true or false, got ${got}`, [
+    { field: EXPLAIN_FIELD, message: `must be true or false, got ${got}` },
+  ]);
 }
 
 function championOf(set: ServingSet): ServedBy {

@@ -162,7 +162,7 @@ describe('startScorerApp: the service over in-process fakes of its Kafka and reg
 
     await expect(starting).rejects.toThrow(MissingTopicsError);
     await expect(starting).rejects.toThrow(
-      'topics missing: predictions, customers.dlq, customers.replay, predictions.shadow;',
+      'topics missing: predictions, customers.dlq, customers.replay, predictions.shadow, monitoring.drift;',
     );
     expect(clients.calls).toContain('admin.disconnect');
     // Every missing topic is named before anything starts: neither the follower nor the worker made a consumer.

@@ -150,6 +150,22 @@ describe('each variable is read as the type of its key in the schema', () => {
     expect(load({ SHUTDOWN_DEADLINE_MS: ' 007 ' }).stream.shutdownDeadlineMs).toBe(7);
   });
 
+  it('reads a number in decimal form only (Number() alone would take 0x10, Infinity, and "" as 0)', () => {
+    const thresholds = load({
+      DRIFT_PSI_THRESHOLD: '0.25',
+      DRIFT_UNSEEN_RATE_THRESHOLD: '.05',
+      DRIFT_SCORE_PSI_THRESHOLD: ' 2e-1 ',
+    }).monitoring.thresholds;
+    expect(thresholds).toMatchObject({ psi: 0.25, unseenRate: 0.05, scorePsi: 0.2 });
+    for (const text of ['0x10', 'Infinity', '', '1,5', '0.2.1', 'NaN', '20%']) {
+      expect(problemsOf({ DRIFT_PSI_THRESHOLD: text })).toContain(
+        `env DRIFT_PSI_THRESHOLD=${JSON.stringify(text)} is not a number`,
+      );
+    }
+    // The form is right, the range is not: the schema check names the key.
+    expect(problemsOf({ DRIFT_MISSING_RATE_THRESHOLD: '1.5' })).toContain('monitoring.thresholds.missingRate');
+  });
+
   it('turns SASL off with an empty or "none" mechanism, whatever credentials are set besides', () => {
     for (const mechanism of ['', 'None']) {
       expect(

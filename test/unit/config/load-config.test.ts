@@ -68,6 +68,7 @@ describe('loadConfig defaults', () => {
       dir: join(repoRoot, 'models/churn/1.0.0'),
       strictCategories: false,
       followRollout: false,
+      reasons: true,
     });
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.kafka.sasl).toBeNull();
@@ -101,6 +102,7 @@ describe('environment overrides', () => {
       MODEL_DIR: '/opt/models/churn/2.0.0',
       STRICT_CATEGORIES: 'true',
       MODEL_FOLLOW_ROLLOUT: 'yes',
+      PREDICTION_REASONS: 'off',
       KAFKA_BROKERS: 'a:9092, b:9093',
       KAFKA_CLIENT_ID: 'scorer-1',
       KAFKA_SSL: '1',
@@ -125,7 +127,12 @@ describe('environment overrides', () => {
     });
     expect(config.http).toMatchObject({ port: 9090, host: '0.0.0.0' });
     expect(config.log.level).toBe('debug');
-    expect(config.model).toEqual({ dir: '/opt/models/churn/2.0.0', strictCategories: true, followRollout: true });
+    expect(config.model).toEqual({
+      dir: '/opt/models/churn/2.0.0',
+      strictCategories: true,
+      followRollout: true,
+      reasons: false,
+    });
     expect(config.kafka).toMatchObject({
       brokers: ['a:9092', 'b:9093'],
       clientId: 'scorer-1',
@@ -193,6 +200,7 @@ describe('bad values name the key and the environment variable', () => {
     ],
     [{ LOG_LEVEL: 'loud' }, 'log.level', /env LOG_LEVEL="loud" is not a log level/],
     [{ STRICT_CATEGORIES: 'maybe' }, 'model.strictCategories', /env STRICT_CATEGORIES="maybe" is not a boolean/],
+    [{ PREDICTION_REASONS: 'some' }, 'model.reasons', /env PREDICTION_REASONS="some" is not a boolean/],
     [{ KAFKA_SSL: 'yes please' }, 'kafka.ssl.enabled', /KAFKA_SSL/],
     [{ MODEL_DIR: '  ' }, 'model.dir', /env MODEL_DIR=.* must not be empty/],
     [{ TOPIC_DLQ: 'bad topic' }, 'topics.deadLetter', /env TOPIC_DLQ="bad topic"/],

@@ -6,7 +6,7 @@ import {
   variantSplit,
   type ScoredCustomer,
 } from '../../../src/demo/demo-summary.js';
-import { agreementLine, rolloutLine, splitLines } from '../../../src/demo/rollout-report.js';
+import { agreementLine, publishedLine, rolloutLine, splitLines } from '../../../src/demo/rollout-report.js';
 import { loadTelcoCustomers, parseTelcoCsv } from '../../../src/demo/telco-events.js';
 
 describe('Telco CSV -> customers', () => {
@@ -42,6 +42,7 @@ describe('demo summary', () => {
       latencyMs: (i + 1) * 10,
       variant: 'champion',
       version: '1.0.0',
+      reasons: [],
     }));
     const summary = summarize(scored);
     expect(summary.predictions).toBe(8);
@@ -60,7 +61,7 @@ describe('demo summary', () => {
 });
 
 function customer(customerid: string, variant: string, version: string): ScoredCustomer {
-  return { customerid, probability: 0.5, churn: true, latencyMs: 1, variant, version };
+  return { customerid, probability: 0.5, churn: true, latencyMs: 1, variant, version, reasons: [] };
 }
 
 describe('the rollout act: split by variant and HTTP agreement', () => {
@@ -113,6 +114,26 @@ describe('the rollout act: split by variant and HTTP agreement', () => {
     );
     expect(rolloutLine(record, false, 'models.rollout', 0)).toMatch(
       /revision 4: .* \(in force already; nothing published\)$/,
+    );
+  });
+});
+
+describe('the rollout act: publication lines', () => {
+  const pkg = {
+    version: '1.1.0',
+    sha256: '728b2f5b054d0c284effe8f6068a4da46f7c975e2909fe091781cb8b4b3a4e3f',
+    parityExamples: 100,
+    topic: 'models',
+    partition: 0,
+    offset: '1',
+  };
+
+  it('says a version was sent, or was on the topic already with the same checksum', () => {
+    expect(publishedLine({ ...pkg, alreadyPublished: false })).toBe(
+      "  model 1.1.0: published to 'models' (sha256 728b2f5b054d…, 100 parity examples), verified first",
+    );
+    expect(publishedLine({ ...pkg, alreadyPublished: true })).toBe(
+      "  model 1.1.0: on 'models' already (sha256 728b2f5b054d…); nothing sent",
     );
   });
 });

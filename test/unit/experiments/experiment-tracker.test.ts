@@ -4,7 +4,7 @@ import type { ScoredObservation } from '../../../src/experiments/scored-observat
 import type { ServingSet } from '../../../src/serving/serving-set.js';
 import { seededRandom, splitAt } from '../rollout/rollout-test-data.js';
 import { closeFigures, plainShadow, plainVariant } from './plain-comparison.js';
-import { rolloutSet, SwappableSource } from './serving-sets.js';
+import { rolloutSet, SwappableServingSource } from '../../support/serving-sets.js';
 
 const CANARY = { champion: '1.0.0', challengers: [{ version: '1.1.0', kind: 'canary', weight: 10 }] };
 const SHADOW = { champion: '1.0.0', shadows: ['1.1.0'] };
@@ -20,7 +20,7 @@ beforeAll(async () => {
 
 /** A tracker over a source the test swaps, and a clock it sets. */
 function tracker(set: ServingSet) {
-  const source = new SwappableSource(set);
+  const source = new SwappableServingSource(set);
   let now = Date.parse('2025-03-01T10:00:00.000Z');
   const experiments = new ExperimentTracker({ serving: source, now: () => now });
   return {

@@ -49,6 +49,7 @@ describe('GET /openapi.json', () => {
       '/livez',
       '/metrics',
       '/model',
+      '/monitoring',
       '/ping',
       '/predict',
       '/predict/batch',

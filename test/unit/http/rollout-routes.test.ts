@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExperimentTracker } from '../../../src/experiments/experiment-tracker.js';
 import { assignVariant } from '../../../src/rollout/assign-variant.js';
 import type { ServingSet } from '../../../src/serving/serving-set.js';
-import { rolloutSet, SwappableSource } from '../experiments/serving-sets.js';
+import { rolloutSet, SwappableServingSource } from '../../support/serving-sets.js';
 import { buildTestServer, REPO_ROOT, testConfig, type ErrorBodyShape } from './http-test-support.js';
 
 interface ParityRow {
@@ -32,7 +32,7 @@ interface Prediction {
 const CANARY = { champion: '1.0.0', challengers: [{ version: '1.1.0', kind: 'canary', weight: 20 }] };
 
 let canary7: ServingSet;
-let source: SwappableSource;
+let source: SwappableServingSource;
 let tracker: ExperimentTracker;
 let app: FastifyInstance;
 const probability = new Map<string, Map<string, number>>();
@@ -43,7 +43,7 @@ beforeAll(async () => {
   }
   customers = parity('1.0.0').slice(0, 1_000);
   canary7 = await rolloutSet(7, CANARY);
-  source = new SwappableSource(canary7);
+  source = new SwappableServingSource(canary7);
   tracker = new ExperimentTracker({ serving: source, now: () => Date.parse('2025-03-01T10:00:00.000Z') });
   const base = testConfig();
   ({ app } = await buildTestServer({

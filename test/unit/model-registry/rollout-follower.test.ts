@@ -1,62 +1,37 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../../src/config/index.js';
+import { TopicReadTimeoutError } from '../../../src/kafka/read-to-end.js';
 import { MissingTopicsError } from '../../../src/kafka/topics.js';
-import { loadModelArtifact } from '../../../src/model/load-artifact.js';
-import { createChurnModel } from '../../../src/model/scorer.js';
-import { buildModelPackage, type ModelPackage } from '../../../src/model-registry/model-package.js';
-import { TopicReadTimeoutError } from '../../../src/model-registry/registry-errors.js';
+import type { ModelPackage } from '../../../src/model-registry/model-package.js';
 import { RolloutFollower } from '../../../src/model-registry/rollout-follower.js';
-import { ROLLOUT_KEY, ROLLOUT_RECORD_FORMAT } from '../../../src/model-registry/rollout-record.js';
+import { ROLLOUT_KEY } from '../../../src/model-registry/rollout-record.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createMetricsRegistry, type Registry } from '../../../src/observability/metrics-registry.js';
-import type { RolloutDocument } from '../../../src/rollout/rollout-document.js';
-import { servingModel, type ServingModel } from '../../../src/serving/serving-set.js';
+import type { ServingModel } from '../../../src/serving/serving-set.js';
 import { metricValue } from '../../support/metrics.js';
 import { REPO_ROOT } from '../../support/paths.js';
 import { waitUntil } from '../../support/wait.js';
+import { committedModels, rolloutRecordText } from './committed-models.js';
 import { FakeRolloutClients } from './fake-rollout-clients.js';
 
 const MODELS = 'models';
 const ROLLOUT = 'models.rollout';
-const modelDir = (version: string) => join(REPO_ROOT, 'models', 'churn', version);
 
 let local: ServingModel;
-const packages = new Map<string, ModelPackage>();
+let pkg: (version: string) => ModelPackage;
 
 beforeAll(async () => {
-  local = servingModel(createChurnModel(await loadModelArtifact(modelDir('1.0.0'))), false);
-  for (const version of ['1.0.0', '1.1.0']) {
-    const dir = modelDir(version);
-    const [modelJson, parityJsonl] = await Promise.all([
-      readFile(join(dir, 'model.json'), 'utf8'),
-      readFile(join(dir, 'parity.jsonl'), 'utf8'),
-    ]);
-    packages.set(version, buildModelPackage({ modelJson, parityJsonl, dir }, '2025-01-01T00:00:00Z'));
-  }
+  ({ local, pkg } = await committedModels());
 });
 
-const packageText = (version: string, change: (p: ModelPackage) => ModelPackage = (p) => p): string => {
-  const found = packages.get(version);
-  if (found === undefined) throw new Error(`no package ${version}`);
-  return JSON.stringify(change(found));
-};
+const packageText = (version: string, change: (p: ModelPackage) => ModelPackage = (p) => p): string =>
+  JSON.stringify(change(pkg(version)));
 
 /** 1.1.0 with model_json altered after its checksum was taken. */
 const corrupted = (p: ModelPackage): ModelPackage => ({
   ...p,
   model_json: p.model_json.replace('"churn"', '"churn" '),
 });
-
-const rolloutText = (revision: number, rollout: RolloutDocument): string =>
-  JSON.stringify({
-    format: ROLLOUT_RECORD_FORMAT,
-    revision,
-    published_at: '2025-01-01T00:00:00Z',
-    rollout,
-    history: [],
-  });
 
 function followerConfig(create = true): Config {
   return loadConfig({ env: {}, repoRoot: REPO_ROOT, cwd: REPO_ROOT, args: { topics: { create } } });
@@ -123,7 +98,7 @@ describe('RolloutFollower over an in-process fake of its Kafka port', () => {
   it('is not ready, and start() waits, until both topics are read up to their end offsets as of start', async () => {
     const clients = new FakeRolloutClients([MODELS, ROLLOUT]);
     clients.append(MODELS, '1.1.0', packageText('1.1.0'));
-    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutText(1, { champion: '1.1.0' }));
+    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutRecordText(1, { champion: '1.1.0' }));
     clients.hold();
     const { follower: f } = follower(clients);
 
@@ -153,7 +128,7 @@ describe('RolloutFollower over an in-process fake of its Kafka port', () => {
   it('counts a transaction marker at the end of a topic as read (`rollout set` writes in transactions)', async () => {
     // The marker comes in a fetch of its own, which the consumer hands to no batch handler.
     const clients = new FakeRolloutClients([MODELS, ROLLOUT], { batchSize: 1 });
-    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutText(1, { champion: '1.0.0' }));
+    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutRecordText(1, { champion: '1.0.0' }));
     clients.appendMarker(ROLLOUT);
     const { follower: f } = follower(clients);
     await f.start(2_000);
@@ -161,7 +136,7 @@ describe('RolloutFollower over an in-process fake of its Kafka port', () => {
 
     // A client that cannot tell of batches of markers only never sees the topic's end offset reached.
     const blind = new FakeRolloutClients([MODELS, ROLLOUT], { batchSize: 1, reportsProgress: false });
-    blind.append(ROLLOUT, ROLLOUT_KEY, rolloutText(1, { champion: '1.0.0' }));
+    blind.append(ROLLOUT, ROLLOUT_KEY, rolloutRecordText(1, { champion: '1.0.0' }));
     blind.appendMarker(ROLLOUT);
     await expect(follower(blind).follower.start(300)).rejects.toThrow(TopicReadTimeoutError);
   });
@@ -169,7 +144,7 @@ describe('RolloutFollower over an in-process fake of its Kafka port', () => {
   it('applies a rollout read before the models topic against every package of it (a refused one fixed later)', async () => {
     // The rollout topic comes first; the models topic holds a corrupted 1.1.0 and then a good one.
     const clients = new FakeRolloutClients([MODELS, ROLLOUT], { deliveryOrder: [ROLLOUT, MODELS] });
-    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutText(1, { champion: '1.0.0', shadows: ['1.1.0'] }));
+    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutRecordText(1, { champion: '1.0.0', shadows: ['1.1.0'] }));
     clients.append(MODELS, '1.1.0', packageText('1.1.0', corrupted));
     clients.append(MODELS, '1.1.0', packageText('1.1.0'));
     const { follower: f, logs } = follower(clients);
@@ -191,7 +166,7 @@ describe('RolloutFollower over an in-process fake of its Kafka port', () => {
     clients.append(
       ROLLOUT,
       ROLLOUT_KEY,
-      rolloutText(3, { champion: '1.0.0', challengers: [{ version: '1.1.0', kind: 'canary', weight: 12.5 }] }),
+      rolloutRecordText(3, { champion: '1.0.0', challengers: [{ version: '1.1.0', kind: 'canary', weight: 12.5 }] }),
     );
     await waitUntil(() => f.current().revision === 3, {
       timeoutMs: 2_000,
@@ -218,7 +193,7 @@ describe('RolloutFollower over an in-process fake of its Kafka port', () => {
     await f.start(1_000);
 
     clients.append(MODELS, '1.1.0', packageText('1.1.0', corrupted));
-    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutText(1, { champion: '1.1.0' }));
+    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutRecordText(1, { champion: '1.1.0' }));
     await waitUntil(() => logs.withMessage('rollout refused').length > 0, {
       timeoutMs: 2_000,
       intervalMs: 5,
@@ -241,7 +216,7 @@ describe('RolloutFollower over an in-process fake of its Kafka port', () => {
 
   it('fails start() with the topics it could not read when the consumer gets nothing in time', async () => {
     const clients = new FakeRolloutClients([MODELS, ROLLOUT]);
-    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutText(1, { champion: '1.0.0' }));
+    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutRecordText(1, { champion: '1.0.0' }));
     clients.hold();
     const { follower: f } = follower(clients);
 
@@ -254,8 +229,8 @@ describe('RolloutFollower over an in-process fake of its Kafka port', () => {
   it('restarts a crashed consumer, not ready meanwhile, without applying the records it read before again', async () => {
     const clients = new FakeRolloutClients([MODELS, ROLLOUT]);
     clients.append(MODELS, '1.1.0', packageText('1.1.0'));
-    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutText(1, { champion: '1.0.0' }));
-    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutText(2, { champion: '1.1.0' }));
+    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutRecordText(1, { champion: '1.0.0' }));
+    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutRecordText(2, { champion: '1.1.0' }));
     const { follower: f, logs } = follower(clients);
     await f.start(1_000);
     expect(f.current().revision).toBe(2);
@@ -274,7 +249,7 @@ describe('RolloutFollower over an in-process fake of its Kafka port', () => {
     const revisions: number[] = [];
     const watch = setInterval(() => revisions.push(f.current().revision), 1);
     clients.release();
-    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutText(3, { champion: '1.0.0' }));
+    clients.append(ROLLOUT, ROLLOUT_KEY, rolloutRecordText(3, { champion: '1.0.0' }));
     await waitUntil(() => f.current().revision === 3, {
       timeoutMs: 2_000,
       intervalMs: 5,

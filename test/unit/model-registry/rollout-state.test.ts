@@ -1,10 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModelArtifact } from '../../../src/model/load-artifact.js';
-import { createChurnModel } from '../../../src/model/scorer.js';
-import { buildModelPackage, sha256Hex, type ModelPackage } from '../../../src/model-registry/model-package.js';
-import { ROLLOUT_KEY, ROLLOUT_RECORD_FORMAT } from '../../../src/model-registry/rollout-record.js';
+import { sha256Hex, type ModelPackage } from '../../../src/model-registry/model-package.js';
+import { ROLLOUT_KEY } from '../../../src/model-registry/rollout-record.js';
 import {
   applyModelRecord,
   applyRolloutRecord,
@@ -15,33 +11,16 @@ import {
   type RolloutStep,
 } from '../../../src/model-registry/rollout-state.js';
 import type { RolloutDocument } from '../../../src/rollout/rollout-document.js';
-import { servedBy, servingModel, type ServingModel } from '../../../src/serving/serving-set.js';
-import { REPO_ROOT } from '../../support/paths.js';
-
-const modelDir = (version: string) => join(REPO_ROOT, 'models', 'churn', version);
+import { servedBy, type ServingModel } from '../../../src/serving/serving-set.js';
+import { committedModels, rolloutRecordText } from './committed-models.js';
 
 let local: ServingModel;
 let localText: string;
-const packages = new Map<string, ModelPackage>();
+let pkg: (version: string) => ModelPackage;
 
 beforeAll(async () => {
-  local = servingModel(createChurnModel(await loadModelArtifact(modelDir('1.0.0'))), false);
-  localText = await readFile(join(modelDir('1.0.0'), 'model.json'), 'utf8');
-  for (const version of ['1.0.0', '1.1.0']) {
-    const dir = modelDir(version);
-    const [modelJson, parityJsonl] = await Promise.all([
-      readFile(join(dir, 'model.json'), 'utf8'),
-      readFile(join(dir, 'parity.jsonl'), 'utf8'),
-    ]);
-    packages.set(version, buildModelPackage({ modelJson, parityJsonl, dir }, '2025-01-01T00:00:00Z'));
-  }
+  ({ local, localText, pkg } = await committedModels());
 });
-
-function pkg(version: string): ModelPackage {
-  const found = packages.get(version);
-  if (found === undefined) throw new Error(`no package ${version}`);
-  return found;
-}
 
 const modelRecord = (p: ModelPackage, key: string | null = p.version): FollowedRecord => ({
   key,
@@ -52,18 +31,7 @@ const rolloutRecord = (
   revision: number,
   rollout: RolloutDocument,
   key: string | null = ROLLOUT_KEY,
-): FollowedRecord => ({
-  key,
-  value: Buffer.from(
-    JSON.stringify({
-      format: ROLLOUT_RECORD_FORMAT,
-      revision,
-      published_at: '2025-01-01T00:00:00Z',
-      rollout,
-      history: [],
-    }),
-  ),
-});
+): FollowedRecord => ({ key, value: Buffer.from(rolloutRecordText(revision, rollout)) });
 
 /** 1.1.0's package with its intercept changed and the checksum recomputed: a valid artifact that scores otherwise. */
 function tamperedParity(): ModelPackage {

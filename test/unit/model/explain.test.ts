@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findRepoRoot } from '../../../src/config/repo-root.js';
+import { independentExplanation, type ModelJson } from '../../support/independent-explanation.js';
 import {
   createValidationRules,
   validateCustomer,
@@ -26,41 +27,11 @@ interface ParityLine {
   churn_probability: number;
 }
 
-interface ModelJson {
-  features: string[];
-  coefficients: number[];
-  intercept: number;
-}
-
 function readParity(version: string): ParityLine[] {
   return readFileSync(join(MODELS_DIR, version, 'parity.jsonl'), 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as ParityLine);
-}
-
-/**
- * The oracle, written without src/model: every DictVectorizer column of model.json times the customer's value in
- * it (1 for the one-hot column of the category present, 0 for the others, the number itself for a numeric one).
- * Returns the non-zero-column terms by feature name, and the logit as the plain sum over all columns.
- */
-function independentTerms(json: ModelJson, customer: Record<string, unknown>) {
-  const terms = new Map<string, number>();
-  let logit = json.intercept;
-  json.features.forEach((feature, i) => {
-    const coefficient = json.coefficients[i] as number;
-    const at = feature.indexOf('=');
-    let x: number;
-    if (at < 0) {
-      x = customer[feature] as number;
-      terms.set(feature, coefficient * x);
-    } else {
-      x = customer[feature.slice(0, at)] === feature.slice(at + 1) ? 1 : 0;
-      if (x === 1) terms.set(feature, coefficient * x);
-    }
-    logit += coefficient * x;
-  });
-  return { terms, logit };
 }
 
 function validated(input: unknown, rules: ValidationRules): Customer {
@@ -91,7 +62,7 @@ describe.each(['1.0.0', '1.1.0'])('explanations of models/churn/%s', (version) =
       const where = `${version} parity line ${i + 1} (${line.customerid})`;
       const customer = validated(line.raw, strict);
       const explanation = explainer.explain(customer);
-      const oracle = independentTerms(json, customer);
+      const oracle = independentExplanation(json, customer);
 
       // The same 19 terms (one per field: the category present, and the four numbers), each the same product.
       expect(explanation.contributions, where).toHaveLength(19);
@@ -120,7 +91,7 @@ describe.each(['1.0.0', '1.1.0'])('explanations of models/churn/%s', (version) =
       const magnitudes = explanation.contributions.map((c) => Math.abs(c.contribution));
       expect(magnitudes, `line ${i + 1}`).toEqual([...magnitudes].sort((a, b) => b - a));
 
-      const largest = [...independentTerms(json, customer).terms.values()]
+      const largest = [...independentExplanation(json, customer).terms.values()]
         .map(Math.abs)
         .sort((a, b) => b - a)
         .slice(0, 3);
@@ -158,6 +129,57 @@ describe.each(['1.0.0', '1.1.0'])('explanations of models/churn/%s', (version) =
     expect(contract).toEqual({ feature: 'contract=three_year', value: 'three_year', contribution: 0, unseen: true });
     expect(Math.abs(sigmoid(explanation.logit) - model.score(customer))).toBeLessThanOrEqual(1e-12);
     expect(explanation.contributions.filter((c) => c.unseen === true)).toHaveLength(1);
+  });
+
+  it('reasons(customer, n) are the first n of the sorted explanation, for every test customer and every n', () => {
+    for (const [i, line] of parity.entries()) {
+      const customer = validated(line.raw, strict);
+      const sorted = explainer.explain(customer).contributions;
+      // The stream's three, and the whole list (which shows the order of every tie too).
+      expect(explainer.reasons(customer, 3), `line ${i + 1}`).toEqual(sorted.slice(0, 3));
+      expect(explainer.reasons(customer, 19), `line ${i + 1}`).toEqual(sorted);
+    }
+    const customer = validated((parity[5] as ParityLine).raw, strict);
+    const sorted = explainer.explain(customer).contributions;
+    for (let n = 0; n <= 25; n++) expect(explainer.reasons(customer, n), `n=${n}`).toEqual(sorted.slice(0, n));
+    expect(() => explainer.reasons(customer, -1)).toThrow(RangeError);
+    expect(() => explainer.reasons(customer, 2.5)).toThrow(RangeError);
+  });
+
+  it('reasons keep the contract order among equal magnitudes, as the sorted explanation does (unseen categories)', () => {
+    const lenient = createValidationRules({ categories: model.meta.categories, strictCategories: false });
+    const raw = {
+      ...(parity[0] as ParityLine).raw,
+      gender: 'other',
+      seniorcitizen: 0,
+      partner: 'maybe',
+      contract: 'weekly',
+      paymentmethod: 'cash',
+      tenure: 0,
+      totalcharges: 0,
+    };
+    const customer = validated(raw, lenient);
+    const sorted = explainer.explain(customer).contributions;
+    const zeros = sorted.filter((c) => c.contribution === 0).map((c) => c.feature);
+    expect(zeros).toEqual([
+      'gender=other',
+      'seniorcitizen',
+      'partner=maybe',
+      'tenure',
+      'contract=weekly',
+      'paymentmethod=cash',
+      'totalcharges',
+    ]);
+    for (let n = 0; n <= 19; n++) expect(explainer.reasons(customer, n), `n=${n}`).toEqual(sorted.slice(0, n));
+  });
+
+  it('the model explains itself: ChurnModel.explain and .reasons are the explainer of its artifact', () => {
+    for (const line of parity.slice(0, 50)) {
+      const customer = validated(line.raw, strict);
+      expect(model.explain(customer)).toEqual(explainer.explain(customer));
+      expect(model.reasons(customer, 3)).toEqual(explainer.reasons(customer, 3));
+      expect(sigmoid(model.explain(customer).logit)).toBe(model.score(customer));
+    }
   });
 
   it('topReasons takes n and refuses a negative or fractional n', () => {

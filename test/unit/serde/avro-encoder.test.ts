@@ -24,6 +24,10 @@ const prediction: ChurnPrediction = {
   warnings: ['contract: unknown category "weekly"'],
   variant: 'canary',
   rollout_revision: 7,
+  reasons: [
+    { feature: 'contract=month-to-month', value: 'month-to-month', contribution: 0.71 },
+    { feature: 'tenure', value: '1', contribution: -0.07 },
+  ],
 };
 
 describe('AvroEncoder', () => {

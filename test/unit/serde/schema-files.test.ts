@@ -98,6 +98,21 @@ describe('schemas/*.avsc', () => {
       ['warnings', { type: 'array', items: 'string' }],
       ['variant', 'string'],
       ['rollout_revision', 'long'],
+      [
+        'reasons',
+        {
+          type: 'array',
+          items: expect.objectContaining({
+            type: 'record',
+            name: 'ChurnReason',
+            fields: [
+              expect.objectContaining({ name: 'feature', type: 'string' }),
+              expect.objectContaining({ name: 'value', type: 'string' }),
+              expect.objectContaining({ name: 'contribution', type: 'double' }),
+            ],
+          }) as unknown,
+        },
+      ],
     ]);
   });
 
@@ -105,6 +120,11 @@ describe('schemas/*.avsc', () => {
     for (const schema of [customerEventSchema(), churnPredictionSchema()]) {
       for (const field of fields(schema.text)) expect(field.doc, `${schema.fullName}.${field.name}`).toMatch(/\w{3,}/);
     }
+    const reason = fields(churnPredictionSchema().text).find((f) => f.name === 'reasons')?.type as {
+      items: { doc: string; fields: { name: string; doc?: string }[] };
+    };
+    expect(reason.items.doc).toMatch(/\w{3,}/);
+    for (const field of reason.items.fields) expect(field.doc, `churn.ChurnReason.${field.name}`).toMatch(/\w{3,}/);
   });
 
   it('name the file and the problem when a schema cannot be loaded', () => {

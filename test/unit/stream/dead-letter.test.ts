@@ -172,6 +172,12 @@ describe('prediction records', () => {
       scoredAt: 1000,
       source: { topic: 'customers.replay', partition: 1, offset: '99' },
       warnings: ['w'],
+      reasons: [
+        { feature: 'contract=month-to-month', value: 'month-to-month', contribution: 0.69 },
+        { feature: 'tenure', value: 1, contribution: -0.07 },
+        { feature: 'totalcharges', value: 29.85, contribution: 0.01 },
+        { feature: 'gender=other', value: 'other', contribution: 0, unseen: true },
+      ],
     });
     expect(value).toEqual({
       customerid: 'c1',
@@ -189,6 +195,13 @@ describe('prediction records', () => {
       warnings: ['w'],
       variant: 'canary',
       rollout_revision: 12,
+      // the numbers as String() writes them; `unseen` is no field of the record (its contribution 0 says it)
+      reasons: [
+        { feature: 'contract=month-to-month', value: 'month-to-month', contribution: 0.69 },
+        { feature: 'tenure', value: '1', contribution: -0.07 },
+        { feature: 'totalcharges', value: '29.85', contribution: 0.01 },
+        { feature: 'gender=other', value: 'other', contribution: 0 },
+      ],
     });
   });
 

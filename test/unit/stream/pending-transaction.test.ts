@@ -1,9 +1,11 @@
 import type { Message } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createValidationRules, validateCustomer, type Customer } from '../../../src/contract/customer.js';
 import { servingModel, singleModelServingSet, type ServingSet } from '../../../src/serving/serving-set.js';
 import { PendingTransaction, type TransactionShape } from '../../../src/stream/pending-transaction.js';
 import type { RejectedRecord, ScoredRecord } from '../../../src/stream/record-decision.js';
 import { realModel } from '../http/http-test-support.js';
+import { sampleCustomerEvent } from '../serde/sample-events.js';
 
 const SHAPE: TransactionShape = {
   maxRecords: 3,
@@ -13,8 +15,15 @@ const SHAPE: TransactionShape = {
 };
 
 let set: ServingSet;
+let customer: Customer;
 beforeAll(async () => {
   set = singleModelServingSet(servingModel(await realModel(), false));
+  const validated = validateCustomer(
+    sampleCustomerEvent(0),
+    createValidationRules({ categories: {}, strictCategories: false }),
+  );
+  if (!validated.ok) throw new Error('the sample customer is valid');
+  customer = validated.customer;
 });
 
 function message(name: string): Message {
@@ -35,6 +44,7 @@ function scored(name: string, bytes: number, churn = false, eventTime = 0): Scor
     version: '1.0.0',
     score: churn ? 0.7 : 0.2,
     shadowScores: [],
+    customer,
   };
 }
 

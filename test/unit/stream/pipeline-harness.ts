@@ -2,13 +2,15 @@ import type { KafkaMessage } from 'kafkajs';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { ExperimentRecorder } from '../../../src/experiments/scored-observation.js';
+import type { DriftTracker } from '../../../src/monitoring/drift-tracker.js';
 import type { ChurnModel } from '../../../src/model/churn-model.js';
 import { churnCounters, predictionMetrics } from '../../../src/observability/prediction-metrics.js';
 import { streamMetrics } from '../../../src/observability/stream-metrics.js';
 import { AvroDecoder } from '../../../src/serde/avro-decoder.js';
 import { AvroEncoder } from '../../../src/serde/avro-encoder.js';
 import type { ChurnPrediction, CustomerEvent } from '../../../src/serde/avro-records.js';
-import { churnPredictionSchema, customerEventSchema } from '../../../src/serde/schema-files.js';
+import type { DriftWindowRecord } from '../../../src/monitoring/drift-window-record.js';
+import { churnPredictionSchema, customerEventSchema, driftWindowSchema } from '../../../src/serde/schema-files.js';
 import {
   fixedServingSetSource,
   servingModel,
@@ -33,11 +35,13 @@ export const CUSTOMER_SCHEMA_ID = 1;
 export const PREDICTION_SCHEMA_ID = 2;
 /** the same ChurnPrediction schema, under the shadow topic's subject */
 export const SHADOW_PREDICTION_SCHEMA_ID = 3;
+export const DRIFT_WINDOW_SCHEMA_ID = 4;
 export const TOPICS = {
   input: 'customers',
   predictions: 'predictions',
   deadLetter: 'customers.dlq',
   shadow: 'predictions.shadow',
+  drift: 'monitoring.drift',
 } as const;
 export const GROUP_ID = 'scorer';
 
@@ -47,6 +51,8 @@ export function testCodec() {
   registry.put(CUSTOMER_SCHEMA_ID, customerEventSchema().text);
   registry.put(PREDICTION_SCHEMA_ID, churnPredictionSchema().text);
   registry.put(SHADOW_PREDICTION_SCHEMA_ID, churnPredictionSchema().text);
+  registry.put(DRIFT_WINDOW_SCHEMA_ID, driftWindowSchema().text);
+  const driftWindows = new AvroDecoder<DriftWindowRecord>({ registry, readerType: driftWindowSchema().type });
   const upstream = AvroEncoder.withSchemaId<CustomerEvent>(
     'customers-value',
     CUSTOMER_SCHEMA_ID,
@@ -70,6 +76,14 @@ export function testCodec() {
     encode: (event: CustomerEvent): Buffer => upstream.encode(event),
     /** Reads a prediction record's value back. */
     decodePrediction: (value: Buffer): Promise<ChurnPrediction> => predictions.decode(value),
+    /** DriftWindow records, under the drift topic's subject */
+    driftEncoder: AvroEncoder.withSchemaId<DriftWindowRecord>(
+      'monitoring.drift-value',
+      DRIFT_WINDOW_SCHEMA_ID,
+      driftWindowSchema().type,
+    ),
+    /** Reads a drift window record's value back. */
+    decodeDriftWindow: (value: Buffer): Promise<DriftWindowRecord> => driftWindows.decode(value),
   };
 }
 
@@ -98,6 +112,7 @@ export interface Harness {
   /** Encodes an event as the upstream would (Confluent framing, schema id 1). */
   encode(event: CustomerEvent): Buffer;
   decodePrediction(value: Buffer): Promise<ChurnPrediction>;
+  decodeDriftWindow(value: Buffer): Promise<DriftWindowRecord>;
   /** Runs one fetched batch of partition 0 through the pipeline. */
   run(records: readonly KafkaMessage[], script?: BatchScript): Promise<void>;
 }
@@ -121,6 +136,10 @@ export interface HarnessOptions {
   experiments?: ExperimentRecorder;
   now?: () => number;
   captureLogs?: boolean;
+  /** model.reasons (default true) */
+  reasons?: boolean;
+  /** the drift tracker whose windows the pipeline keeps (window records go to TOPICS.drift); none: no drift */
+  drift?: DriftTracker;
 }
 
 /**
@@ -152,6 +171,9 @@ export function pipelineHarness(model: ChurnModel, options: HarnessOptions = {})
         options.serving ??
         fixedServingSetSource(singleModelServingSet(servingModel(model, options.strictCategories ?? false))),
       ...(options.experiments === undefined ? {} : { experiments: options.experiments }),
+      ...(options.drift === undefined
+        ? {}
+        : { drift: { tracker: options.drift, encoder: codec.driftEncoder, topic: TOPICS.drift } }),
       leases,
       metrics: streamMetrics(metrics),
       churnCounters: churnCounters(predictionMetrics(metrics), 'stream'),
@@ -159,6 +181,7 @@ export function pipelineHarness(model: ChurnModel, options: HarnessOptions = {})
       topics: { predictions: TOPICS.predictions, deadLetter: TOPICS.deadLetter, shadow: TOPICS.shadow },
       consumerGroupId: GROUP_ID,
       scorerVersion: 'churn-scorer/test',
+      reasons: options.reasons ?? true,
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       now: options.now ?? Date.now,
       onCommitted: (_partition, records) => harness.committedRecords.push(records),
@@ -177,6 +200,7 @@ export function pipelineHarness(model: ChurnModel, options: HarnessOptions = {})
     heartbeats: 0,
     encode: codec.encode,
     decodePrediction: codec.decodePrediction,
+    decodeDriftWindow: codec.decodeDriftWindow,
     run: (records, script = {}) => {
       const payload: BatchPayload = {
         batch: {

@@ -11,13 +11,13 @@ import { metricValue } from '../../support/metrics.js';
 import { realModel } from '../http/http-test-support.js';
 import { sampleCustomerEvent } from '../serde/sample-events.js';
 import { inputRecord, pipelineHarness, TOPICS, type Harness, type HarnessOptions } from './pipeline-harness.js';
-import { candidateModel, servingSet, SwappableServingSource, throwingModel } from './serving-fixtures.js';
+import { committedModel, servingSet, SwappableServingSource, throwingModel } from '../../support/serving-sets.js';
 
 let model: ChurnModel;
 let candidate: ChurnModel;
 beforeAll(async () => {
   model = await realModel();
-  candidate = await candidateModel();
+  candidate = await committedModel('1.1.0');
 });
 
 /** The experiment recorder's port, keeping what it was told. */

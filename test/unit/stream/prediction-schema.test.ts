@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ChurnPrediction } from '../../../src/serde/avro-records.js';
-import { churnPredictionSchema, loadSchemaFile } from '../../../src/serde/schema-files.js';
+import { churnPredictionSchema, loadSchemaFile, type AvroSchemaFile } from '../../../src/serde/schema-files.js';
 import { REPO_ROOT } from '../../support/paths.js';
 
 interface Field {
@@ -10,7 +10,11 @@ interface Field {
   default?: unknown;
 }
 
-const previous = loadSchemaFile('churn-prediction.v1.avsc', join(REPO_ROOT, 'test', 'fixtures', 'schemas'));
+const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'schemas');
+/** Before rollouts (no variant, no rollout_revision). */
+const v1 = loadSchemaFile('churn-prediction.v1.avsc', FIXTURES);
+/** Before reasons (no reasons). */
+const v2 = loadSchemaFile('churn-prediction.v2.avsc', FIXTURES);
 const current = churnPredictionSchema();
 const fieldsOf = (text: string) => (JSON.parse(text) as { fields: Field[] }).fields;
 
@@ -28,31 +32,74 @@ const prediction: ChurnPrediction = {
   source_partition: 0,
   source_offset: 3,
   warnings: [],
-  variant: 'shadow',
+  variant: 'canary',
   rollout_revision: 11,
+  reasons: [
+    { feature: 'tenure', value: '41', contribution: -2.72 },
+    { feature: 'totalcharges', value: '3320.75', contribution: 1.1 },
+    { feature: 'contract=one_year', value: 'one_year', contribution: -0.15 },
+  ],
 };
 
-describe('the ChurnPrediction schema against the version before rollouts (Avro resolution, no registry)', () => {
-  it('keeps every earlier field as it was and gives every new field a default', () => {
+/** Reads `bytes` written with `writer` as `reader` does (Avro schema resolution, as a consumer with its own schema). */
+function read(reader: AvroSchemaFile, writer: AvroSchemaFile, bytes: Buffer): unknown {
+  return reader.type.fromBuffer(bytes, reader.type.createResolver(writer.type));
+}
+
+describe('the ChurnPrediction schema against its earlier versions (Avro resolution, no registry)', () => {
+  it.each([
+    [
+      'v1 (before rollouts)',
+      v1,
+      [
+        ['variant', 'champion'],
+        ['rollout_revision', 0],
+        ['reasons', []],
+      ],
+    ],
+    ['v2 (before reasons)', v2, [['reasons', []]]],
+  ] as const)('keeps every field of %s as it was and gives every new field a default', (_name, previous, added) => {
     const before = fieldsOf(previous.text);
     const after = new Map(fieldsOf(current.text).map((f) => [f.name, f]));
     for (const field of before) expect(after.get(field.name)?.type).toEqual(field.type);
-    const added = [...after.values()].filter((f) => !before.some((b) => b.name === f.name));
-    expect(added.map((f) => [f.name, f.default])).toEqual([
-      ['variant', 'champion'],
-      ['rollout_revision', 0],
-    ]);
+    const news = [...after.values()].filter((f) => !before.some((b) => b.name === f.name));
+    expect(news.map((f) => [f.name, f.default])).toEqual(added);
   });
 
-  it('an old reader reads a new record; a new reader reads an old one with the defaults', () => {
-    const { variant: _variant, rollout_revision: _revision, ...old } = prediction;
-    const newBytes = current.type.toBuffer(prediction);
-    expect(previous.type.fromBuffer(newBytes, previous.type.createResolver(current.type))).toEqual(old);
-    const oldBytes = previous.type.toBuffer(old);
-    expect(current.type.fromBuffer(oldBytes, current.type.createResolver(previous.type))).toEqual({
-      ...old,
+  it('the reasons are an array of churn.ChurnReason {feature: string, value: string, contribution: double}', () => {
+    const reasons = fieldsOf(current.text).find((f) => f.name === 'reasons');
+    expect(reasons?.type).toMatchObject({
+      type: 'array',
+      items: {
+        type: 'record',
+        name: 'ChurnReason',
+        fields: [
+          { name: 'feature', type: 'string' },
+          { name: 'value', type: 'string' },
+          { name: 'contribution', type: 'double' },
+        ],
+      },
+    });
+  });
+
+  it('old readers (v1, v2) read a new record: every field they know, the reasons skipped', () => {
+    const bytes = current.type.toBuffer(prediction);
+    const { variant: _variant, rollout_revision: _revision, reasons: _reasons, ...asV1 } = prediction;
+    const { reasons: _alsoReasons, ...asV2 } = prediction;
+    expect(read(v1, current, bytes)).toEqual(asV1);
+    expect(read(v2, current, bytes)).toEqual(asV2);
+  });
+
+  it('the new reader reads old records (v1, v2) with the defaults: no reasons', () => {
+    const { variant: _variant, rollout_revision: _revision, reasons: _reasons, ...asV1 } = prediction;
+    const { reasons: _alsoReasons, ...asV2 } = prediction;
+    expect(read(current, v1, v1.type.toBuffer(asV1))).toEqual({
+      ...asV1,
       variant: 'champion',
       rollout_revision: 0,
+      reasons: [],
     });
+    expect(read(current, v2, v2.type.toBuffer(asV2))).toEqual({ ...asV2, reasons: [] });
+    expect(current.type.fromBuffer(current.type.toBuffer(prediction))).toEqual(prediction);
   });
 });

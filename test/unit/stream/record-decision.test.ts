@@ -28,7 +28,7 @@ import {
 import { realModel } from '../http/http-test-support.js';
 import { sampleCustomerEvent } from '../serde/sample-events.js';
 import { inputRecord, SHADOW_PREDICTION_SCHEMA_ID, PREDICTION_SCHEMA_ID, testCodec } from './pipeline-harness.js';
-import { candidateModel, servingSet, throwingModel } from './serving-fixtures.js';
+import { committedModel, servingSet, throwingModel } from '../../support/serving-sets.js';
 
 const TOPIC = 'customers';
 const PARTITION = 3;
@@ -39,7 +39,7 @@ let model: ChurnModel;
 let candidate: ChurnModel;
 beforeAll(async () => {
   model = await realModel();
-  candidate = await candidateModel();
+  candidate = await committedModel('1.1.0');
 });
 
 let codec: ReturnType<typeof testCodec>;
@@ -60,6 +60,7 @@ function decider(overrides: Partial<RecordDecisionDeps> = {}, set?: ServingSet):
     replay: false,
     maxRecordBytes: 1_048_576,
     outputBudget: BUDGET,
+    reasons: true,
     ...overrides,
   });
   const serving = fixedServingSetSource(set ?? singleModelServingSet(servingModel(model, false)));
@@ -453,5 +454,71 @@ describe('replay --compare: the champion and the candidate side by side, to the 
     const outcome = await scoredOne(decider({ replay: false }, set), record);
     expect(outcome.live).toBeDefined();
     expect(outcome.shadows).toEqual([]);
+  });
+});
+
+describe('the reasons on the predictions topic', () => {
+  /** The first three of the serving model's sorted explanation, as the record writes them (numbers as String()). */
+  function expectedReasons(served: ChurnModel, event: ReturnType<typeof sampleCustomerEvent>) {
+    const validated = validateCustomer(event, servingModel(served, false).rules);
+    if (!validated.ok) throw new Error('sample customers are valid');
+    return served
+      .explain(validated.customer)
+      .contributions.slice(0, 3)
+      .map((c) => ({ feature: c.feature, value: String(c.value), contribution: c.contribution }));
+  }
+
+  it("carries the serving model's top three reasons on every live prediction; the shadow's prediction carries none", async () => {
+    const set = servingSet(
+      6,
+      {
+        champion: '1.0.0',
+        challengers: [{ version: '1.1.0', kind: 'canary', weight: 40 }],
+        shadows: ['1.1.0-shadow'],
+      },
+      [model, candidate, { ...candidate, meta: { ...candidate.meta, version: '1.1.0-shadow' } }],
+    );
+    const decide = decider({}, set);
+    const versions = new Set<string>();
+    for (const { event, record } of customers(60)) {
+      const outcome = await scoredOne(decide, record);
+      const live = await codec.decodePrediction((outcome.live as Message).value as Buffer);
+      const served = outcome.version === '1.0.0' ? model : candidate;
+      versions.add(outcome.version);
+      expect(live.reasons, event.customerid).toEqual(expectedReasons(served, event));
+      expect(live.reasons).toHaveLength(3);
+      for (const shadow of outcome.shadows) {
+        expect((await codec.decodePrediction(shadow.value as Buffer)).reasons).toEqual([]);
+      }
+    }
+    expect(versions).toEqual(new Set(['1.0.0', '1.1.0']));
+  });
+
+  it('writes an empty list with reasons off (model.reasons false), a smaller record, the same score', async () => {
+    const { event, record } = customers(1)[0] as ReturnType<typeof customers>[number];
+    const on = await scoredOne(decider(), record);
+    const off = await scoredOne(decider({ reasons: false }), record);
+    const withReasons = await codec.decodePrediction((on.live as Message).value as Buffer);
+    const without = await codec.decodePrediction((off.live as Message).value as Buffer);
+    expect(withReasons.reasons).toEqual(expectedReasons(model, event));
+    expect(without).toEqual({ ...withReasons, reasons: [] });
+    expect(off.bytes).toBeLessThan(on.bytes);
+  });
+
+  it('replays to the predictions topic carry reasons; replay --compare predictions (shadow topic) carry none', async () => {
+    const set = servingSet(5, { champion: '1.0.0' }, [model, candidate]);
+    const { event, record } = customers(1)[0] as ReturnType<typeof customers>[number];
+    const replayed = await scoredOne(decider({ replay: true }, set), record);
+    const live = await codec.decodePrediction((replayed.live as Message).value as Buffer);
+    expect(live).toMatchObject({ replay: true, reasons: expectedReasons(model, event) });
+
+    const compared = inputRecord(80, codec.encode(event));
+    compared.headers = { [COMPARE_HEADERS.version]: Buffer.from('1.1.0') };
+    const outcome = await scoredOne(decider({ replay: true }, set), compared);
+    const both = await Promise.all(outcome.shadows.map((m) => codec.decodePrediction(m.value as Buffer)));
+    expect(both.map((p) => [p.model_version, p.reasons])).toEqual([
+      ['1.0.0', []],
+      ['1.1.0', []],
+    ]);
   });
 });

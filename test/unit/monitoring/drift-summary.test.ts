@@ -12,13 +12,13 @@ import { loadTelcoCustomers } from '../../../src/demo/telco-events.js';
 import { loadModel, type ChurnModel, type ModelReference } from '../../../src/model/index.js';
 import { driftBaseline, numericBin } from '../../../src/monitoring/drift-baseline.js';
 import { DriftCounts } from '../../../src/monitoring/drift-counts.js';
-import { DriftMonitor } from '../../../src/monitoring/drift-monitor.js';
 import {
   DEFAULT_DRIFT_THRESHOLDS,
   summarizeDrift,
   type DriftWindowSummary,
   type FeatureDrift,
 } from '../../../src/monitoring/drift-summary.js';
+import { DriftWindows, type ClosedDriftWindow } from '../../../src/monitoring/drift-windows.js';
 import { must } from '../../support/must.js';
 
 const MODELS_DIR = join(findRepoRoot(), 'models', 'churn');
@@ -39,13 +39,11 @@ function parityCustomers(version: string, rules: ValidationRules): Customer[] {
     });
 }
 
-/** All records in one window (closed by count on the last one). */
+/** The figures of all the records counted as one window. */
 function oneWindow(reference: ModelReference, records: readonly Scored[]): DriftWindowSummary {
-  const monitor = new DriftMonitor(reference, { maxRecords: records.length, maxMillis: Infinity }, 0);
-  const closed = records.map(({ customer, score }, i) => monitor.addScored(customer, score, i + 1));
-  expect(closed.slice(0, -1).every((c) => c === undefined)).toBe(true);
-  expect(closed.at(-1)).toBeDefined();
-  return closed.at(-1) as DriftWindowSummary;
+  const counts = new DriftCounts(driftBaseline(reference));
+  for (const { customer, score } of records) counts.addScored(customer, score);
+  return summarizeDrift(counts, { start: 0, end: records.length }, DEFAULT_DRIFT_THRESHOLDS);
 }
 
 function byFeature(summary: DriftWindowSummary): Map<string, FeatureDrift> {
@@ -142,21 +140,36 @@ describe.each(['1.0.0', '1.1.0'])('drift of models/churn/%s against its training
 
   it('the whole Telco data set, in 10 windows of 704 customers, keeps every PSI below 0.1 in every window', () => {
     const lenient = createValidationRules({ categories: model.meta.categories, strictCategories: false });
-    const monitor = new DriftMonitor(reference, { maxRecords: 704, maxMillis: 60_000 }, 0);
-    const windows: DriftWindowSummary[] = [];
-    for (const [i, raw] of loadTelcoCustomers().entries()) {
+    const telco = loadTelcoCustomers().map((raw): Scored => {
       const result = validateCustomer(raw, lenient);
       if (!result.ok) throw new Error(JSON.stringify(result.errors));
-      // One record per ms: the windows close by count, never by time.
-      const closed = monitor.addScored(result.customer, model.score(result.customer), i);
-      if (closed !== undefined) windows.push(closed);
+      return { customer: result.customer, score: model.score(result.customer) };
+    });
+    const baseline = driftBaseline(reference);
+    const windows = new DriftWindows(
+      { maxRecords: 704, maxMillis: 60_000, thresholds: DEFAULT_DRIFT_THRESHOLDS },
+      () => baseline,
+    );
+    // Batches of 88 records, one record per ms: 8 batches fill a window exactly, so windows close by count only.
+    const closed: ClosedDriftWindow[] = [];
+    for (let from = 0; from < telco.length; from += 88) {
+      const to = Math.min(from + 88, telco.length);
+      windows.begin({ startedAt: from, offsets: { first: BigInt(from), last: BigInt(to - 1) } });
+      const counts = windows.stage(version, reference);
+      for (const { customer, score } of telco.slice(from, to)) counts.addScored(customer, score);
+      closed.push(...windows.commit(to - 1));
     }
-    expect(windows).toHaveLength(10);
+    expect(closed).toHaveLength(10);
     let worst = 0;
-    for (const [w, summary] of windows.entries()) {
+    for (const [w, { summary, offsets }] of closed.entries()) {
+      expect(offsets).toEqual({ first: BigInt(w * 704), last: BigInt(w * 704 + 703) });
       expect(summary.records).toBe(704);
+      // The window holds exactly the records of its offsets: its figures are theirs, computed offline.
+      const records = telco.slice(w * 704, (w + 1) * 704);
       for (const f of summary.features) {
         expect(f.psi, `window ${w} ${f.feature}`).toBeLessThan(0.1);
+        const values = records.map((r) => r.customer[f.feature as keyof Customer]);
+        expect(Math.abs((f.psi as number) - offlinePsi(reference, f.feature, values))).toBeLessThan(1e-12);
         worst = Math.max(worst, f.psi ?? 0);
       }
       expect(summary.score_psi, `window ${w} score`).toBeLessThan(0.1);
@@ -208,7 +221,7 @@ describe.each(['1.0.0', '1.1.0'])('drift of models/churn/%s against its training
   });
 });
 
-describe('DriftMonitor windows', () => {
+describe('DriftCounts and summarizeDrift: counting one window and reading its figures', () => {
   let reference: ModelReference;
   let customers: Customer[];
   const customer = (i: number): Customer => must(customers[i], `parity customer ${i}`);
@@ -220,43 +233,14 @@ describe('DriftMonitor windows', () => {
     customers = parityCustomers('1.0.0', rules).slice(0, 10);
   });
 
-  it('closes a window when it holds maxRecords records, ending at the clock of the last one', () => {
-    const monitor = new DriftMonitor(reference, { maxRecords: 3, maxMillis: 1000 }, 100);
-    expect(monitor.addScored(customer(0), 0.1, 110)).toBeUndefined();
-    expect(monitor.addScored(customer(1), 0.2, 120)).toBeUndefined();
-    const closed = monitor.addScored(customer(2), 0.3, 130);
-    expect(closed).toMatchObject({ window_start: 100, window_end: 130, records: 3, scored: 3 });
-    expect(monitor.current(140)).toMatchObject({ window_start: 130, records: 0 });
-  });
-
-  it('closes a window after maxMillis of the caller clock, on a tick or on the next record', () => {
-    const monitor = new DriftMonitor(reference, { maxRecords: 100, maxMillis: 1000 }, 0);
-    monitor.addScored(customer(0), 0.1, 10);
-    expect(monitor.tick(999)).toBeUndefined();
-    expect(monitor.tick(1000)).toMatchObject({ window_start: 0, window_end: 1000, records: 1 });
-
-    monitor.addScored(customer(1), 0.2, 1500);
-    // A record arriving after the window's time closes it first and goes into the next window.
-    const closed = monitor.addScored(customer(2), 0.3, 2600);
-    expect(closed).toMatchObject({ window_start: 1000, window_end: 2000, records: 1 });
-    expect(monitor.current(2700)).toMatchObject({ window_start: 2600, records: 1 });
-  });
-
-  it('reports no window for an idle period: the next window starts at the tick that finds it empty', () => {
-    const monitor = new DriftMonitor(reference, { maxRecords: 1, maxMillis: 1000 }, 0);
-    expect(monitor.tick(5000)).toBeUndefined();
-    expect(monitor.current(5000).window_start).toBe(5000);
-    expect(monitor.addScored(customer(0), 0.5, 5001)).toMatchObject({ window_start: 5000, window_end: 5001 });
-  });
-
   it('counts missing, unseen and out-of-range values of records that failed validation', () => {
-    const monitor = new DriftMonitor(reference, { maxRecords: 1000, maxMillis: 1000 }, 0);
+    const counts = new DriftCounts(driftBaseline(reference));
     const raw = { ...customer(0) } as Record<string, unknown>;
-    monitor.addRejected({ ...raw, contract: 'Month-to-month', tenure: 100, totalcharges: ' ' }, 1);
-    monitor.addRejected({ ...raw, contract: 'Three year', seniorcitizen: '1', gender: undefined }, 2);
-    monitor.addRejected('not an object', 3);
-    monitor.addScored(customer(1), 0.4, 4);
-    const summary = monitor.current(5);
+    counts.addRejected({ ...raw, contract: 'Month-to-month', tenure: 100, totalcharges: ' ' });
+    counts.addRejected({ ...raw, contract: 'Three year', seniorcitizen: '1', gender: undefined });
+    counts.addRejected('not an object');
+    counts.addScored(customer(1), 0.4);
+    const summary = summarizeDrift(counts, { start: 0, end: 5 }, DEFAULT_DRIFT_THRESHOLDS);
     const f = byFeature(summary);
     expect(summary).toMatchObject({ records: 4, scored: 1 });
     // "Month-to-month" is the raw spelling of a known category; "Three year" is unseen.
@@ -314,13 +298,6 @@ describe('DriftMonitor windows', () => {
       counts.addScored(customer(0), 1.5);
     }).toThrow(RangeError);
     expect(counts.records).toBe(0);
-  });
-
-  it('refuses window sizes and thresholds that cannot work', () => {
-    expect(() => new DriftMonitor(reference, { maxRecords: 0, maxMillis: 1000 }, 0)).toThrow(/maxRecords/);
-    expect(() => new DriftMonitor(reference, { maxRecords: 10, maxMillis: 0 }, 0)).toThrow(/maxMillis/);
-    const thresholds = { ...DEFAULT_DRIFT_THRESHOLDS, psi: -1 };
-    expect(() => new DriftMonitor(reference, { maxRecords: 10, maxMillis: 10, thresholds }, 0)).toThrow(/psi/);
   });
 
   it('bins a number by how many edges are at or below it (open end bins)', () => {
