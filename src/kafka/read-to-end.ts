@@ -2,6 +2,10 @@ import type { Admin, IHeaders, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ScorerError } from '../errors/scorer-error.js';
 import { throwawayConsumer } from './throwaway-consumer.js';
+import { retryUntilTopicSettles } from './topic-leaders.js';
+
+/** How long a topic created a moment ago may take to answer for its offsets. */
+const TOPIC_SETTLE_TIMEOUT_MS = 30_000;
 
 /** A topic was not read up to its end offsets in time (the models and rollout topics). */
 export class TopicReadTimeoutError extends ScorerError {
@@ -51,7 +55,10 @@ export async function readTopicsToEnd(
   const ends = new Map<string, bigint>();
   const positions = new Map<string, bigint>();
   for (const topic of topics) {
-    for (const { partition, low, high } of await admin.fetchTopicOffsets(topic)) {
+    const offsets = await retryUntilTopicSettles(() => admin.fetchTopicOffsets(topic), {
+      timeoutMs: TOPIC_SETTLE_TIMEOUT_MS,
+    });
+    for (const { partition, low, high } of offsets) {
       if (BigInt(high) > BigInt(low)) {
         ends.set(partitionKey(topic, partition), BigInt(high));
         positions.set(partitionKey(topic, partition), BigInt(low));

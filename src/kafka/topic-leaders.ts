@@ -4,11 +4,12 @@ import { ScorerError } from '../errors/scorer-error.js';
 import { kafkaTypeIn } from './kafkajs-errors.js';
 
 /**
- * Metadata answers that only mean "not yet" right after a topic was created. On a cluster of several
- * brokers the broker asked learns of a new topic from the controller asynchronously (the KRaft metadata
- * log), so for a moment it answers UNKNOWN_TOPIC_OR_PARTITION for a topic that does exist.
+ * Answers that only mean "not yet" right after a topic was created. On a cluster of several brokers the broker
+ * asked learns of a new topic from the controller asynchronously (the KRaft metadata log), so for a moment it
+ * answers UNKNOWN_TOPIC_OR_PARTITION for a topic that does exist; and the broker the metadata names as leader may
+ * answer NOT_LEADER_FOR_PARTITION (e.g. to ListOffsets) until it has taken the partition up, even on one broker.
  */
-const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
 
 /** Topics the worker created have no partition leaders in time (a cluster short of live brokers). */
 export class TopicLeadersTimeoutError extends ScorerError {
@@ -52,11 +53,11 @@ export async function waitForTopicLeaders(
 }
 
 /**
- * Runs `action` (e.g. a consumer's subscribe) again while it fails because the broker it asked does not know
- * a topic yet, for at most `timeoutMs`. kafkajs asks a random broker and takes UNKNOWN_TOPIC_OR_PARTITION
- * for a fatal error; right after the topics were created, another broker may still be learning of them.
+ * Runs `action` (e.g. a consumer's subscribe, an admin's fetchTopicOffsets) again while it fails because a topic
+ * created a moment ago is not settled yet (NOT_YET), for at most `timeoutMs`. kafkajs takes these answers for
+ * fatal errors there; right after the topics were created, a broker may still be learning of them.
  */
-export async function retryWhileTopicUnknown<T>(
+export async function retryUntilTopicSettles<T>(
   action: () => Promise<T>,
   options: { timeoutMs: number; intervalMs?: number },
 ): Promise<T> {

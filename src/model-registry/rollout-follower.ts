@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Admin } from 'kafkajs';
 import type { Config } from '../config/config-schema.js';
 import { TopicReadTimeoutError } from '../kafka/read-to-end.js';
+import { retryUntilTopicSettles } from '../kafka/topic-leaders.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { ProbeResult } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
@@ -177,7 +178,10 @@ export class RolloutFollower implements ServingSetSource {
       const { created } = await ensureTopics(admin, modelTopicSpecs(this.options.config), { create: topics.create });
       if (created.length > 0) this.log.info({ created }, 'created missing topics');
       for (const topic of [topics.models, topics.rollout]) {
-        for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+        const offsets = await retryUntilTopicSettles(() => admin.fetchTopicOffsets(topic), {
+          timeoutMs: Math.max(0, deadline - Date.now()),
+        });
+        for (const { partition, high, low } of offsets) {
           if (BigInt(high) > BigInt(low)) this.behind.set(partitionKey(topic, partition), BigInt(high));
         }
       }

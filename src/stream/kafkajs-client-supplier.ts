@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createKafka, describeConnection, type KafkaConnectionSettings } from '../kafka/client.js';
 import { awaitKafka } from '../kafka/startup-connect.js';
-import { retryWhileTopicUnknown } from '../kafka/topic-leaders.js';
+import { retryUntilTopicSettles } from '../kafka/topic-leaders.js';
 import type { KafkaClientSupplier, StreamConsumer, StreamConsumerSettings } from './kafka-client-supplier.js';
 import { onePartitionPerSend, TopicPartitionCounts } from './partitioned-sends.js';
 
@@ -38,7 +38,7 @@ function kafkajsConsumer(kafka: Kafka, settings: StreamConsumerSettings): Stream
     connect: () => consumer.connect(),
     // Right after the topics were created, the broker kafkajs asks may not know them yet.
     subscribe: (topic) =>
-      retryWhileTopicUnknown(() => consumer.subscribe({ topics: [topic], fromBeginning: true }), {
+      retryUntilTopicSettles(() => consumer.subscribe({ topics: [topic], fromBeginning: true }), {
         timeoutMs: SUBSCRIBE_TOPIC_UNKNOWN_MS,
       }),
     run: ({ partitionsConsumedConcurrently, eachBatch }) =>

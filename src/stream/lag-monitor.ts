@@ -18,6 +18,7 @@ interface WatchedGroup {
 export class LagMonitor {
   private timer: NodeJS.Timeout | undefined;
   private readonly lastLag = new Map<string, number>();
+  private stopped = false;
 
   constructor(
     private readonly options: {
@@ -40,6 +41,7 @@ export class LagMonitor {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -62,6 +64,8 @@ export class LagMonitor {
           this.options.metrics.lag.set({ topic: group.topic, partition: String(end.partition) }, lag);
         }
       } catch (err) {
+        // Stopped while this poll was in flight: the admin is being disconnected, which is what failed it.
+        if (this.stopped) return;
         this.options.logger.warn({ err, groupId: group.groupId }, 'lag poll failed');
       }
     }

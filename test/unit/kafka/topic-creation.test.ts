@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ensureTopics, type TopicSpec } from '../../../src/kafka/topics.js';
 import {
   TopicLeadersTimeoutError,
-  retryWhileTopicUnknown,
+  retryUntilTopicSettles,
   waitForTopicLeaders,
 } from '../../../src/kafka/topic-leaders.js';
 import { must } from '../../support/must.js';
@@ -71,8 +71,21 @@ describe('retrying what a broker that does not know a new topic yet refuses', ()
       if (++calls < 3) throw brokerError('UNKNOWN_TOPIC_OR_PARTITION');
       return 'subscribed';
     };
-    await expect(retryWhileTopicUnknown(subscribe, { timeoutMs: 5_000, intervalMs: 1 })).resolves.toBe('subscribed');
+    await expect(retryUntilTopicSettles(subscribe, { timeoutMs: 5_000, intervalMs: 1 })).resolves.toBe('subscribed');
     expect(calls).toBe(3);
+  });
+
+  it("reads a new topic's offsets once the leader the metadata names has taken the partition up", async () => {
+    let calls = 0;
+    const fetchTopicOffsets = async () => {
+      await Promise.resolve();
+      if (++calls < 2) throw brokerError('NOT_LEADER_FOR_PARTITION');
+      return [{ partition: 0, offset: '0', low: '0', high: '0' }];
+    };
+    await expect(retryUntilTopicSettles(fetchTopicOffsets, { timeoutMs: 5_000, intervalMs: 1 })).resolves.toHaveLength(
+      1,
+    );
+    expect(calls).toBe(2);
   });
 
   it('passes other errors through at once, and the last one after the timeout', async () => {
@@ -82,7 +95,7 @@ describe('retrying what a broker that does not know a new topic yet refuses', ()
       await Promise.resolve();
       throw brokerError('TOPIC_AUTHORIZATION_FAILED');
     };
-    await expect(retryWhileTopicUnknown(denied, { timeoutMs: 5_000, intervalMs: 1 })).rejects.toThrow(
+    await expect(retryUntilTopicSettles(denied, { timeoutMs: 5_000, intervalMs: 1 })).rejects.toThrow(
       /TOPIC_AUTHORIZATION_FAILED/,
     );
     expect(calls).toBe(1);
@@ -90,7 +103,7 @@ describe('retrying what a broker that does not know a new topic yet refuses', ()
       await Promise.resolve();
       throw brokerError('UNKNOWN_TOPIC_OR_PARTITION');
     };
-    await expect(retryWhileTopicUnknown(unknown, { timeoutMs: 30, intervalMs: 5 })).rejects.toThrow(
+    await expect(retryUntilTopicSettles(unknown, { timeoutMs: 30, intervalMs: 5 })).rejects.toThrow(
       /UNKNOWN_TOPIC_OR_PARTITION/,
     );
   });

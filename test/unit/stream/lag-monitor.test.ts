@@ -75,6 +75,15 @@ describe('consumer lag', () => {
     expect(lag.liveness(STUCK_AFTER_MS).ok).toBe(false);
   });
 
+  it('says nothing of a poll that fails because the monitor was stopped (the admin is closing)', async () => {
+    const { admin, logs, lag } = monitor([0]);
+    admin.setEnds(TOPIC, 0, 0, 10);
+    lag.stop();
+    admin.failWith = new Error('Closed connection');
+    await lag.poll();
+    expect(logs.filter((l) => l.msg === 'lag poll failed')).toEqual([]);
+  });
+
   it('polls at once when started, then every interval, until stopped', async () => {
     const { admin, lag } = monitor();
     lag.start();
