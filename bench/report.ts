@@ -9,6 +9,7 @@ import { KAFKA_CLIENTS } from './clients/kafka-clients.js';
 import type { CeilingResult } from './stream/ceiling.js';
 import { featureCostTable, type FeatureCostResult } from './stream/feature-cost.js';
 import type { LatencyResult } from './stream/latency.js';
+import { peersTable, type PeersResult } from './stream/peer-bench.js';
 import type { PythonLoopResult, WorkerThroughput } from './stream/throughput.js';
 
 export interface BenchReport {
@@ -17,7 +18,13 @@ export interface BenchReport {
   sizes: BenchSizes;
   machine: Record<string, unknown>;
   versions: Record<string, string>;
-  load: { before: number[]; after_http?: number[]; after_features?: number[]; after?: number[] };
+  load: {
+    before: number[];
+    after_http?: number[];
+    after_features?: number[];
+    after_peers?: number[];
+    after?: number[];
+  };
   worker_node_flags: string[];
   /** V8 flags of bin/churn-scorer's shebang, given to every serve/worker process the bench starts */
   launcher_node_flags: string[];
@@ -34,6 +41,8 @@ export interface BenchReport {
   /** the same data path over each Kafka client (bench/clients) */
   clients?: WorkerThroughput[];
   clients_profile?: ProfiledRun & { events_per_second: number };
+  /** issue 14: the worker beside the Kafka Streams peer (bench/peers/kafka-streams) */
+  peers?: PeersResult;
   profile?: {
     worker?: ProfiledRun & { events_per_second: number };
     serve?: ProfiledRun & { requests_per_second: number };
@@ -345,6 +354,7 @@ export function renderSummary(r: BenchReport): string {
         `Worker over @confluentinc/kafka-javascript (${int(r.clients_profile.events_per_second)} events/s while profiled)`,
       ),
     );
+  if (r.peers) parts.push('## Kafka Streams peer (issue 14)', peersTable(r.peers));
   if (r.profile) {
     parts.push('## 6. Profiles');
     if (r.profile.worker)

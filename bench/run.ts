@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only score,http,stream,features,python,ceiling,latency,scaling,clients,profile]`
+ * `npm run bench [-- --quick] [-- --only score,http,stream,features,python,ceiling,latency,scaling,clients,profile,peers]`
  *
  * Every section of issue 5 in one run, side by side on the same machine and broker: scorer vs scikit-learn, HTTP
  * vs the notes' FastAPI service, the exactly-once stream vs a Python Kafka loop and Kafka's own perf tools,
@@ -25,6 +25,8 @@ import { FEATURE_VARIANTS, featureCost } from './stream/feature-cost.js';
 import { latencyAndBurst } from './stream/latency.js';
 import { pythonLoopThroughput, workerThroughput } from './stream/throughput.js';
 import { KAFKA_CLIENTS } from './clients/kafka-clients.js';
+import { PEER_LATENCY_FRACTIONS, peersBench } from './stream/peer-bench.js';
+import { kafkaStreamsContender, PEER_JVM_FLAGS, workerContender } from './stream/peer-process.js';
 
 const SECTIONS = [
   'score',
@@ -37,6 +39,7 @@ const SECTIONS = [
   'scaling',
   'clients',
   'profile',
+  'peers',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -64,6 +67,9 @@ const { values } = parseArgs({
     // the 'features' section: e.g. --feature-rounds=10 --feature-variants=on (a longer off/on series)
     'feature-rounds': { type: 'string' },
     'feature-variants': { type: 'string' },
+    // the 'peers' section: the Kafka Streams peer's JVM flags (default PEER_JVM_FLAGS) and stream threads
+    'peer-jvm-flags': { type: 'string' },
+    'peer-threads': { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -74,12 +80,19 @@ const sizes: BenchSizes = {
     : { featureRounds: positiveInt('--feature-rounds', values['feature-rounds']) }),
   ...(values['feature-variants'] === undefined ? {} : { featureVariants: featureVariants(values['feature-variants']) }),
 };
-// 'clients' builds librdkafka on its first run (~2 min): too slow for --quick's 5 minutes unless asked for.
-const only = new Set((values.only?.split(',') ?? SECTIONS.filter((s) => !(quick && s === 'clients'))) as Section[]);
+// 'clients' builds librdkafka on its first run (~2 min) and 'peers' runs two processes through two measurements
+// (~3 min): too slow for --quick's 5 minutes unless asked for.
+const NOT_QUICK: readonly Section[] = ['clients', 'peers'];
+const only = new Set(
+  (values.only?.split(',') ?? SECTIONS.filter((s) => !(quick && NOT_QUICK.includes(s)))) as Section[],
+);
 for (const s of only)
   if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (known: ${SECTIONS.join(', ')})`);
 const stamp = { id: new Date().toISOString().replace(/[:.]/g, '-'), quick };
 const workerNodeFlags = values['worker-node-flags']?.split(' ').filter((f) => f !== '') ?? [];
+const peerJvmFlags = values['peer-jvm-flags']?.split(' ').filter((f) => f !== '') ?? [...PEER_JVM_FLAGS];
+const peerThreads = values['peer-threads'] === undefined ? 1 : positiveInt('--peer-threads', values['peer-threads']);
+let peerJar: string | undefined;
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 function prepare(report: BenchReport): void {
@@ -99,18 +112,18 @@ function prepare(report: BenchReport): void {
       timeout: 600_000,
     });
   }
-  if (only.has('clients')) {
-    say('bash scripts/bench/kafka-clients.sh (@confluentinc/kafka-javascript into bench/clients, built once)');
+  if (only.has('peers')) {
+    say('bash scripts/bench/kafka-streams-peer.sh (the Kafka Streams peer, built with Maven once)');
     try {
-      execFileSync('bash', ['scripts/bench/kafka-clients.sh'], {
+      peerJar = execFileSync('bash', ['scripts/bench/kafka-streams-peer.sh'], {
         cwd: REPO_ROOT,
-        stdio: ['ignore', 'ignore', 'inherit'],
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
         timeout: 900_000,
-      });
+      }).trim();
     } catch (err) {
-      // Optional: without the native build (no compiler, no root for apt) the other sections still run.
-      (report.errors ??= {})['clients'] = `scripts/bench/kafka-clients.sh failed: ${(err as Error).message}`;
-      only.delete('clients');
+      (report.errors ??= {})['peers'] = `scripts/bench/kafka-streams-peer.sh failed: ${(err as Error).message}`;
+      only.delete('peers');
     }
   }
 }
@@ -166,6 +179,7 @@ async function main(): Promise<void> {
     'scaling',
     'clients',
     'profile',
+    'peers',
   ];
   if (streamSections.some((s) => only.has(s))) {
     const stack: BenchStack = await acquireStack();
@@ -293,6 +307,29 @@ async function main(): Promise<void> {
         const worker = await section(report, 'profile-worker', () => profileWorker(c, sizes.profileEvents, stamp.id));
         const serve = await section(report, 'profile-serve', () => profileServe(sizes.profileServeSeconds, stamp.id));
         report.profile = { ...(worker ? { worker } : {}), ...(serve ? { serve } : {}) };
+      }
+      if (only.has('peers') && peerJar !== undefined) {
+        const c = ctx;
+        const jar = peerJar;
+        report.peers = await section(report, 'peers', () =>
+          peersBench(
+            c,
+            [
+              workerContender({ nodeFlags: workerNodeFlags }),
+              kafkaStreamsContender({ jar, jvmFlags: peerJvmFlags, threads: peerThreads }),
+            ],
+            {
+              events: sizes.streamEvents,
+              partitions: sizes.streamPartitions,
+              fractions: PEER_LATENCY_FRACTIONS,
+              seconds: sizes.latencySeconds,
+            },
+          ),
+        );
+        for (const run of report.peers?.runs ?? [])
+          for (const [what, message] of Object.entries(run.errors ?? {}))
+            (report.errors ??= {})[`peers-${run.label}-${what}`] = message;
+        report.load.after_peers = loadAverage();
       }
     } finally {
       if (ctx) await closeStreamContext(ctx);

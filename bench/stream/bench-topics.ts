@@ -15,6 +15,10 @@ export interface TopicSet {
   models: string;
   rollout: string;
   drift: string;
+  /** the outcome join's topics, isolated too (the benchmarks run the worker with OUTCOME_JOIN=false) */
+  outcomes: string;
+  joined: string;
+  joinChangelog: string;
   group: string;
   partitions: number;
 }
@@ -31,6 +35,9 @@ export function topicSet(runId: string, label: string, partitions: number): Topi
     models: `${prefix}.models`,
     rollout: `${prefix}.models.rollout`,
     drift: `${prefix}.monitoring.drift`,
+    outcomes: `${prefix}.customers.outcomes`,
+    joined: `${prefix}.predictions.outcomes`,
+    joinChangelog: `${prefix}.predictions.outcomes.changelog`,
     group: `${prefix}.group`,
     partitions,
   };
@@ -41,7 +48,7 @@ export function topicSet(runId: string, label: string, partitions: number): Topi
  * nothing): the models and rollout topics compacted with one partition, as the worker would make them.
  */
 export async function createTopics(admin: Admin, set: TopicSet): Promise<void> {
-  const plain = [set.customers, set.predictions, set.deadLetter, set.replay, set.shadow, set.drift];
+  const plain = [set.customers, set.predictions, set.deadLetter, set.replay, set.shadow, set.drift, set.outcomes];
   const compacted = [set.models, set.rollout];
   await admin.createTopics({
     waitForLeaders: true,
@@ -66,6 +73,9 @@ const allTopics = (s: TopicSet) => [
   s.models,
   s.rollout,
   s.drift,
+  s.outcomes,
+  s.joined,
+  s.joinChangelog,
 ];
 
 /** Deletes the run's topics so repeated benchmarks do not fill the broker's disk. */

@@ -71,6 +71,12 @@ export async function startFleet(
         TOPIC_MODELS: topics.models,
         TOPIC_ROLLOUT: topics.rollout,
         TOPIC_DRIFT: topics.drift,
+        TOPIC_OUTCOMES: topics.outcomes,
+        TOPIC_PREDICTIONS_OUTCOMES: topics.joined,
+        TOPIC_JOIN_CHANGELOG: topics.joinChangelog,
+        // The sections measure the scorer's data path; the outcome join (a second consumer of the predictions in
+        // the same process) is measured on its own (BENCHMARKS.md), so it is off unless a section turns it on.
+        OUTCOME_JOIN: 'false',
         CONSUMER_GROUP: topics.group,
         TOPIC_PARTITIONS: String(topics.partitions),
         KAFKA_CLIENT_ID: `${topics.prefix}.w${i}`,

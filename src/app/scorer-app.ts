@@ -1,12 +1,17 @@
+import { BanditStepper, kafkaBanditClients, type BanditClients } from '../bandit/bandit-stepper.js';
 import type { Config } from '../config/config-schema.js';
 import { ExperimentTracker } from '../experiments/experiment-tracker.js';
 import { listenSidePort } from '../http/listen.js';
+import { createKafka } from '../kafka/client.js';
 import { buildHttpServer } from '../http/server.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import type { RolloutClients } from '../model-registry/rollout-follower.js';
 import type { ProbeResult } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetricsRegistry, type Registry } from '../observability/metrics-registry.js';
+import type { JoinedRecorder } from '../outcomes/joined-recorder.js';
+import { startOutcomeJoiner, type RunningJoiner } from '../outcomes/outcome-joiner.js';
+import { RealizedTracker } from '../outcomes/realized-tracker.js';
 import type { KafkaClientSupplier } from '../stream/kafka-client-supplier.js';
 import type { ServingSetSource } from '../serving/serving-set.js';
 import type { SchemaRegistryConnection } from '../stream/schema-registry-connection.js';
@@ -30,6 +35,13 @@ export interface ScorerAppOptions {
   logger: Logger;
   /** the registry /metrics exposes; a new one (with process metrics) when not given */
   metrics?: Registry;
+  /** the bandit stepper's clients (with config.outcomes.join); when not given, kafkajs ones (src/bandit) */
+  banditClients?: BanditClients;
+  /**
+   * told what each committed transaction of the outcome join wrote (with config.outcomes.join); the realized
+   * performance tracker behind /experiments when not given
+   */
+  joinedRecorder?: JoinedRecorder;
 }
 
 /** The running service: the rollout follower, the stream worker and its HTTP side-port. */
@@ -67,8 +79,13 @@ export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerA
   });
   const experiments = new ExperimentTracker({ serving: follower });
   const drift = driftTrackerOf(config, logger);
+  // Fed by the outcome join (its JoinedRecorder) after each commit; read by GET /experiments and the gauges.
+  const realized = config.outcomes.join
+    ? new RealizedTracker({ windowRecords: config.outcomes.performanceWindowRecords })
+    : undefined;
 
   let worker: RunningWorker | undefined;
+  let joiner: RunningJoiner | undefined;
   let draining = false;
   const readiness = (): ProbeResult => {
     if (draining) return { ok: false, reasons: ['shutting down'] };
@@ -80,13 +97,22 @@ export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerA
       };
     }
     const working = worker.readiness();
-    return { ok: following.ok && working.ok, reasons: [...following.reasons, ...working.reasons] };
+    const joining =
+      joiner?.readiness() ??
+      (config.outcomes.join
+        ? { ok: false, reasons: ['outcome join starting: topics, schemas, group join'] }
+        : { ok: true, reasons: [] });
+    return {
+      ok: following.ok && working.ok && joining.ok,
+      reasons: [...following.reasons, ...working.reasons, ...joining.reasons],
+    };
   };
   const liveness = (): ProbeResult => (worker === undefined ? { ok: true, reasons: [] } : worker.liveness());
   const sidePort = await buildHttpServer({
     config,
     serving: follower,
     experiments,
+    ...(realized === undefined ? {} : { realized }),
     ...(drift === undefined ? {} : { drift: { tracker: drift, feed: 'stream' as const } }),
     logger,
     metrics,
@@ -109,23 +135,61 @@ export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerA
       metrics,
       scorerVersion: SCORER_VERSION,
     });
+    // The outcome join: a consumer group of its own over what the worker commits (src/outcomes/outcome-joiner.ts).
+    const recorder = options.joinedRecorder ?? realized;
+    joiner = config.outcomes.join
+      ? await startOutcomeJoiner({
+          config,
+          clients: options.clients,
+          registry: options.registry,
+          ...(recorder === undefined ? {} : { recorder }),
+          logger,
+          metrics,
+          scorerVersion: SCORER_VERSION,
+        })
+      : undefined;
   } catch (err) {
+    await worker?.stop();
     await follower.stop();
     await sidePort.close().catch(() => undefined);
     throw err;
   }
   const running = worker;
+  const joining = joiner;
+  // Steps a bandit rollout in force from the joined outcomes; idle (no Kafka call) while none is in force.
+  const bandit = config.outcomes.join
+    ? new BanditStepper({
+        intervalMs: config.outcomes.banditIntervalMs,
+        serving: follower,
+        clients:
+          options.banditClients ??
+          kafkaBanditClients({
+            // A step fenced by another worker's is expected and skipped; kafkajs' own warnings about it would not be.
+            kafka: createKafka(
+              config.kafka,
+              logger.child({ component: 'kafka' }, { level: config.log.level === 'info' ? 'error' : config.log.level }),
+            ),
+            config,
+            registry: options.registry.client,
+            logger,
+          }),
+        logger,
+        metrics,
+      })
+    : undefined;
+  bandit?.start();
   let stopping: Promise<void> | undefined;
   return {
     address,
     readiness,
     liveness,
-    fatal: running.fatal,
+    fatal: joining === undefined ? running.fatal : Promise.race([running.fatal, joining.fatal]),
     serving: follower,
     stop: () => {
       stopping ??= (async () => {
         draining = true;
-        await running.stop();
+        await Promise.all([running.stop(), joining?.stop()]);
+        await bandit?.stop();
         await follower.stop();
         await sidePort.close().catch((err: unknown) => {
           logger.warn({ err }, 'error while closing the side-port');

@@ -12,6 +12,7 @@ import { ensureTopics } from '../kafka/topics.js';
 import { modelTopicSpecs } from '../model-registry/registry-topic-specs.js';
 import type { KafkaClientSupplier } from '../stream/kafka-client-supplier.js';
 import { streamTopicSpecs } from '../stream/worker.js';
+import { joinTopicSpecs } from '../outcomes/join-topics.js';
 
 /** The local model (MODEL_DIR / --model): revision 0's champion, and a version every rollout may name. */
 export interface LocalModel {
@@ -75,7 +76,10 @@ export async function startFollowing(
     const admin = clients.getAdmin();
     await admin.connect();
     try {
-      await ensureTopics(admin, [...streamTopicSpecs(config), ...modelTopicSpecs(config)], { create: false });
+      const joinSpecs = config.outcomes.join ? joinTopicSpecs(config.topics) : [];
+      await ensureTopics(admin, [...streamTopicSpecs(config), ...modelTopicSpecs(config), ...joinSpecs], {
+        create: false,
+      });
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

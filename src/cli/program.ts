@@ -7,6 +7,7 @@ import { experimentCommand } from './commands/experiment.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
 import { rolloutCommand } from './commands/rollout.js';
+import { simulateCommand } from './commands/simulate.js';
 
 /**
  * The churn-scorer command line. Each command lives in its own file under commands/ and is only wired here.
@@ -26,5 +27,6 @@ export function buildProgram(): Command {
   program.addCommand(replayCommand());
   program.addCommand(demoCommand());
   program.addCommand(experimentCommand());
+  program.addCommand(simulateCommand());
   return program;
 }

@@ -235,6 +235,21 @@ export const ConfigSchema = Type.Object(
           TopicName,
           'drift monitoring: one record per closed window (input partition and model version)',
         ),
+        outcomes: env(
+          'TOPIC_OUTCOMES',
+          TopicName,
+          'real outcomes (CustomerOutcome, keyed by customerid, co-partitioned with the customers topic)',
+        ),
+        joined: env(
+          'TOPIC_PREDICTIONS_OUTCOMES',
+          TopicName,
+          'outcomes joined to predictions: one PredictionOutcome per join, unmatched outcome or expired prediction',
+        ),
+        joinChangelog: env(
+          'TOPIC_JOIN_CHANGELOG',
+          TopicName,
+          "compacted changelog of the outcome join's state (predictions waiting for an outcome), per partition",
+        ),
         create: env(
           'TOPICS_CREATE',
           Type.Boolean(),
@@ -334,6 +349,32 @@ export const ConfigSchema = Type.Object(
             ),
           },
           strict,
+        ),
+      },
+      strict,
+    ),
+    // Real outcomes joined back to the predictions, realized performance, the bandit (src/outcomes, src/bandit).
+    outcomes: Type.Object(
+      {
+        join: env(
+          'OUTCOME_JOIN',
+          Type.Boolean(),
+          '`run` joins outcomes to predictions (false: no join, no realized performance, no bandit steps)',
+        ),
+        attributionWindowMs: env(
+          'OUTCOME_ATTRIBUTION_WINDOW_MS',
+          PositiveInt,
+          'an outcome joins the predictions made for its customer at most this long before it (event time)',
+        ),
+        performanceWindowRecords: env(
+          'REALIZED_WINDOW_RECORDS',
+          PositiveInt,
+          'realized performance (AUC, log-loss, ...) per version and variant over its last this many joins',
+        ),
+        banditIntervalMs: env(
+          'BANDIT_INTERVAL_MS',
+          PositiveInt,
+          'with a bandit rollout in force, the weights are updated from the joined outcomes this often',
         ),
       },
       strict,

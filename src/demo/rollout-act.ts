@@ -13,6 +13,7 @@ import { nextRolloutRecord, sameRollout, type RolloutRecord } from '../model-reg
 import type { RolloutDocument } from '../rollout/rollout-document.js';
 import type { ServingSetSource } from '../serving/serving-set.js';
 import type { TelcoCustomer } from './telco-events.js';
+import { DemoTimeoutError } from './demo-timeout-error.js';
 
 /*
  * The demo's second act as an operator would play it, in-process: the same registry calls as
@@ -78,7 +79,7 @@ export async function awaitRevision(
   const deadline = since + timeoutMs;
   while (serving.current().revision < revision) {
     if (Date.now() > deadline) {
-      throw new Error(
+      throw new DemoTimeoutError(
         `the worker did not put rollout revision ${revision} in force within ${timeoutMs / 1000} s ` +
           `(still revision ${serving.current().revision})`,
       );

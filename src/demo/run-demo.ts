@@ -12,6 +12,7 @@ import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import { churnPredictionSchema, customerEventSchema } from '../serde/schema-files.js';
 import { customerEvent, type TelcoCustomer } from './telco-events.js';
 import type { ScoredCustomer } from './demo-summary.js';
+import { DemoTimeoutError } from './demo-timeout-error.js';
 
 export interface DemoRunResult {
   produced: number;
@@ -166,7 +167,7 @@ export async function produceAndCollect(options: {
       shadows === undefined
         ? ''
         : `, ${shadow.size} of ${championEvents * shadows.perChampionEvent} shadow predictions`;
-    throw new Error(
+    throw new DemoTimeoutError(
       `timed out after ${options.timeoutMs / 1000} s: ${scored.size} of ${customers.length} predictions received${missingShadows}`,
     );
   }

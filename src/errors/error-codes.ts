@@ -55,6 +55,11 @@ export const ERROR_CODES = {
   CHURN_ERR_MODEL_VERSION_TAKEN: operatorFix,
   CHURN_ERR_MODEL_NOT_PUBLISHED: operatorFix,
   CHURN_ERR_TOPIC_READ_TIMEOUT: mayPass,
+  CHURN_ERR_DEMO_TIMEOUT: mayPass,
+  CHURN_ERR_OUTCOME_SIMULATION: operatorFix,
+  CHURN_ERR_JOIN_PARTITIONS: operatorFix,
+  CHURN_ERR_JOIN_CHANGELOG: operatorFix,
+  CHURN_ERR_JOIN_CLIENT: operatorFix,
 } as const satisfies Record<`CHURN_ERR_${string}`, ErrorCodeTraits>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -10,7 +10,7 @@ export function comparisonTables(view: ComparisonView): string[] {
     lines.push('variants: no live predictions');
   } else {
     lines.push(
-      ...table(
+      ...textTable(
         ['variant', 'version', '>predictions', '>mean score', '>churned', '>churn rate', '>threshold'],
         view.variants.map((v) => [
           v.variant,
@@ -24,7 +24,7 @@ export function comparisonTables(view: ComparisonView): string[] {
       ),
       '',
       'score histogram (predictions per tenth of [0, 1], lowest first):',
-      ...table(
+      ...textTable(
         ['variant', 'version', 'bins'],
         view.variants.map((v: VariantView) => [v.variant, v.version, v.histogram.join(' ')]),
       ),
@@ -35,7 +35,7 @@ export function comparisonTables(view: ComparisonView): string[] {
     lines.push('shadows: none compared');
   } else {
     lines.push(
-      ...table(
+      ...textTable(
         ['shadow', 'vs champion', '>events', '>agreement', '>mean |dp|', '>PSI', 'riskiest-25% Jaccard'],
         view.shadows.map((s: ShadowView) => [
           s.version,
@@ -61,7 +61,7 @@ function percent(value: number | null): string {
 }
 
 /** Columns two spaces apart; a header written '>name' is a right-aligned (number) column. */
-function table(columns: readonly string[], rows: readonly (readonly string[])[]): string[] {
+export function textTable(columns: readonly string[], rows: readonly (readonly string[])[]): string[] {
   const right = columns.map((c) => c.startsWith('>'));
   const header = columns.map((c) => c.replace(/^>/, ''));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

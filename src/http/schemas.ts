@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CustomerSchema } from '../contract/customer.js';
 import type { Explanation } from '../model/explain.js';
+import { REALIZED_SCHEMA_IDS } from './realized-schemas.js';
 
 /*
  * Every schema the side-port documents, in one place. They are registered as shared schemas (by $id) so the
@@ -36,11 +37,11 @@ const Probability = Type.Number({
   description: "Churn probability, as scikit-learn's predict_proba(X)[:, 1].",
 });
 const Churn = Type.Boolean({ description: 'churn_probability >= the model threshold (0.5).' });
-const Variant = Type.Unsafe<'champion' | 'canary' | 'ab'>({
+const Variant = Type.Unsafe<'champion' | 'canary' | 'ab' | 'bandit'>({
   type: 'string',
-  enum: ['champion', 'canary', 'ab'],
+  enum: ['champion', 'canary', 'ab', 'bandit'],
   description:
-    'How the model version served the customer: champion, or a challenger (canary, ab) whose share of the ' +
+    'How the model version served the customer: champion, or a challenger (canary, ab, or an arm of a bandit) whose share of the ' +
     "customers holds the customer's bucket (a stable hash of customerid; the champion without a customerid).",
 });
 const RolloutRevision = Type.Integer({
@@ -261,7 +262,7 @@ const NullableNumber = (description: string) =>
 
 export const VariantComparisonSchema = Type.Object(
   {
-    variant: Type.String({ description: 'champion, canary or ab' }),
+    variant: Type.String({ description: 'champion, canary, ab or bandit' }),
     version: Type.String(),
     count: Type.Integer({ minimum: 0, description: 'Committed live predictions.' }),
     mean_score: NullableNumber('Mean churn probability'),
@@ -298,7 +299,7 @@ export const RolloutSchema = Type.Object(
       Type.Object(
         {
           version: Type.String(),
-          kind: Type.String({ description: 'canary or ab' }),
+          kind: Type.String({ description: 'canary, ab or bandit' }),
           weight: Type.Number({ minimum: 0, maximum: 100, description: 'Percent of the customers.' }),
         },
         { additionalProperties: false },
@@ -332,6 +333,11 @@ export const ExperimentsSchema = Type.Object(
     }),
     note: Type.Union([Type.String(), Type.Null()], {
       description: 'Why variants and shadows are empty when no stream feeds this process; null otherwise.',
+    }),
+    realized: Type.Union([ref(REALIZED_SCHEMA_IDS.realized), Type.Null()], {
+      description:
+        'Realized performance per model version and variant, against the outcomes joined back to the predictions; ' +
+        'null when this process joins no outcomes (`serve`, or OUTCOME_JOIN=false).',
     }),
   },
   {

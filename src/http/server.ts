@@ -3,6 +3,8 @@ import type { Registry } from 'prom-client';
 import { ExperimentTracker, type ExperimentsSource } from '../experiments/experiment-tracker.js';
 import { registerDriftMetrics } from '../observability/drift-metrics.js';
 import { registerExperimentMetrics } from '../observability/experiment-metrics.js';
+import { registerRealizedMetrics } from '../observability/realized-metrics.js';
+import type { RealizedSource } from '../outcomes/realized-tracker.js';
 import type { Logger } from '../observability/logger.js';
 import { httpMetrics } from '../observability/http-metrics.js';
 import { churnCounters, predictionMetrics } from '../observability/prediction-metrics.js';
@@ -22,10 +24,11 @@ import { openApi } from './plugins/openapi.js';
 import { predictRoutes } from './plugins/predict-routes.js';
 import type { ProbeCheck } from '../observability/health.js';
 import { installRequestMetrics } from './request-metrics.js';
+import { realizedSchemas } from './realized-schemas.js';
 import { sharedSchemas } from './schemas.js';
 
 /** Version of the HTTP contract (paths and bodies), shown in the OpenAPI document. */
-export const HTTP_API_VERSION = '1.2.0';
+export const HTTP_API_VERSION = '1.3.0';
 
 /** The slice of the service configuration the side-port reads (the full Config satisfies it). */
 export interface HttpServerConfig {
@@ -53,6 +56,12 @@ export interface HttpServerOptions {
    * /experiments shows the rollout with no comparison, and there are no such gauges.
    */
   experiments?: ExperimentsSource;
+  /**
+   * Realized performance per model version and variant (src/outcomes/realized-tracker.ts, fed by the outcome join):
+   * GET /experiments' `realized` section and the churn_realized_* gauges read it. Without it (`serve`, or
+   * outcomes.join false) `realized` is null and there are no such gauges.
+   */
+  realized?: RealizedSource;
   /**
    * Online drift (src/monitoring; none when monitoring.enabled is false): GET /monitoring and the churn_feature_*,
    * churn_score_psi and churn_drift gauges read the tracker. `feed: 'stream'` (`run`): the worker counts its live
@@ -102,7 +111,9 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   capConnections(app.server, config.http.maxConnections, logger);
 
   app.setValidatorCompiler(acceptAnyBody);
-  for (const schema of [...sharedSchemas(config.http.batchMax), ...monitoringSchemas()]) app.addSchema(schema);
+  for (const schema of [...realizedSchemas(), ...sharedSchemas(config.http.batchMax), ...monitoringSchemas()]) {
+    app.addSchema(schema);
+  }
   installErrorHandling(app, limits);
   installRequestMetrics(app, httpMetrics(metrics));
   // Shedding runs first: refusing an overloaded request is cheaper than checking its token.
@@ -120,6 +131,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   };
   championInfo();
   if (options.experiments !== undefined) registerExperimentMetrics(metrics, options.experiments);
+  if (options.realized !== undefined) registerRealizedMetrics(metrics, options.realized);
   const monitoring = monitoringSource(options.drift, serving);
   if (options.drift !== undefined) registerDriftMetrics(metrics, monitoring);
 
@@ -134,7 +146,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
       : {}),
   });
   await app.register(modelRoute, { serving });
-  await app.register(experimentsRoute, { experiments: options.experiments ?? sidePortOnlyExperiments(serving) });
+  await app.register(experimentsRoute, {
+    experiments: options.experiments ?? sidePortOnlyExperiments(serving),
+    ...(options.realized === undefined ? {} : { realized: options.realized }),
+  });
   await app.register(monitoringRoute, { monitoring });
   await app.register(metricsRoute, { registry: metrics, beforeScrape: championInfo });
   return app;

@@ -32,7 +32,16 @@ export interface ReadToEndOptions {
   readonly timeoutMs?: number | undefined;
   /** where a failed disconnect at the end is warned about; ignored when absent */
   readonly logger?: Logger | undefined;
+  /**
+   * Per topic, per partition: the offset to start at instead of the partition's beginning (a reader continuing
+   * where an earlier read stopped; the bandit's read_to). Partitions left out start at their beginning; an
+   * offset below the beginning (records deleted by retention) starts there.
+   */
+  readonly from?: ReadonlyMap<string, ReadonlyMap<number, bigint>> | undefined;
 }
+
+/** Per topic, per partition: the end offset a read went up to, which is where the next read starts. */
+export type ReadEndOffsets = ReadonlyMap<string, ReadonlyMap<number, bigint>>;
 
 /**
  * Reads the topics from their beginning up to their end offsets as of the call, read_committed (Kafka's answer to
@@ -40,6 +49,9 @@ export interface ReadToEndOptions {
  * every committed record below those offsets to `onRecord` in partition order, waiting for it. A consumer group
  * of its own (throwaway-consumer.ts) so no other reader's position moves. Returns at once for empty topics. An
  * error thrown by `onRecord` ends the read with that error.
+ *
+ * With `from`, a partition starts at the given offset instead. Resolves with every partition's end offset, the
+ * `from` of a read that continues this one.
  *
  * Progress is taken from kafkajs' END_BATCH_PROCESS event, which also fires for batches holding only
  * transaction markers (they never reach eachBatch); counting only delivered records would wait forever on
@@ -51,21 +63,33 @@ export async function readTopicsToEnd(
   topics: readonly string[],
   onRecord: (record: ReadRecord) => void | Promise<void>,
   options: ReadToEndOptions,
-): Promise<void> {
+): Promise<ReadEndOffsets> {
   const ends = new Map<string, bigint>();
   const positions = new Map<string, bigint>();
+  const starts = new Map<string, bigint>();
+  const seeks: { topic: string; partition: number; offset: bigint }[] = [];
+  const endOffsets = new Map<string, Map<number, bigint>>();
   for (const topic of topics) {
     const offsets = await retryUntilTopicSettles(() => admin.fetchTopicOffsets(topic), {
       timeoutMs: TOPIC_SETTLE_TIMEOUT_MS,
     });
+    const topicEnds = new Map<number, bigint>();
+    endOffsets.set(topic, topicEnds);
     for (const { partition, low, high } of offsets) {
-      if (BigInt(high) > BigInt(low)) {
+      topicEnds.set(partition, BigInt(high));
+      const from = options.from?.get(topic)?.get(partition);
+      const start = from !== undefined && from > BigInt(low) ? from : BigInt(low);
+      if (BigInt(high) > start) {
         ends.set(partitionKey(topic, partition), BigInt(high));
-        positions.set(partitionKey(topic, partition), BigInt(low));
+        positions.set(partitionKey(topic, partition), start);
+        if (start > BigInt(low)) {
+          starts.set(partitionKey(topic, partition), start);
+          seeks.push({ topic, partition, offset: start });
+        }
       }
     }
   }
-  if (ends.size === 0) return;
+  if (ends.size === 0) return endOffsets;
   const { consumer, done, finish, fail } = throwawayConsumer(kafka, options);
   const behind = () =>
     [...ends]
@@ -96,8 +120,10 @@ export async function readTopicsToEnd(
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         const end = ends.get(partitionKey(batch.topic, batch.partition));
+        const start = starts.get(partitionKey(batch.topic, batch.partition)) ?? 0n;
         for (const message of batch.messages) {
           if (end === undefined || BigInt(message.offset) >= end) break;
+          if (BigInt(message.offset) < start) continue;
           try {
             await onRecord({
               topic: batch.topic,
@@ -114,7 +140,10 @@ export async function readTopicsToEnd(
         }
       },
     });
+    // kafkajs applies a seek before the partition's next fetch and drops a fetch already under way for it.
+    for (const { topic, partition, offset } of seeks) consumer.seek({ topic, partition, offset: offset.toString() });
     await done;
+    return endOffsets;
   } finally {
     clearTimeout(timer);
     await consumer.disconnect().catch((err: unknown) => {

@@ -1,7 +1,8 @@
 import type { Admin } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ScorerError } from '../errors/scorer-error.js';
-import { kafkaTypeIn } from './kafkajs-errors.js';
+import { findKafkaError, kafkaTypeIn } from './kafkajs-errors.js';
+import { findConnectionError } from './startup-connect.js';
 
 /**
  * Answers that only mean "not yet" right after a topic was created. On a cluster of several brokers the broker
@@ -10,6 +11,19 @@ import { kafkaTypeIn } from './kafkajs-errors.js';
  * answer NOT_LEADER_FOR_PARTITION (e.g. to ListOffsets) until it has taken the partition up, even on one broker.
  */
 const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
+
+/**
+ * What a leader that died a moment ago looks like until the cluster notices (a broker's session outlives its
+ * process by seconds): the metadata still names it, so connecting to it is refused or times out.
+ */
+const LEADER_GONE = new Set(['KafkaJSBrokerNotFound', 'KafkaJSRequestTimeoutError']);
+
+/** The reason `err` may pass when tried again shortly (a topic or a leader not settled yet); undefined when not. Pure. */
+export function unsettledReason(err: unknown): string | undefined {
+  const type = kafkaTypeIn(err, NOT_YET);
+  if (type !== undefined) return type;
+  return (findConnectionError(err) ?? findKafkaError(err, LEADER_GONE))?.message;
+}
 
 /** Topics the worker created have no partition leaders in time (a cluster short of live brokers). */
 export class TopicLeadersTimeoutError extends ScorerError {
@@ -54,8 +68,10 @@ export async function waitForTopicLeaders(
 
 /**
  * Runs `action` (e.g. a consumer's subscribe, an admin's fetchTopicOffsets) again while it fails because a topic
- * created a moment ago is not settled yet (NOT_YET), for at most `timeoutMs`. kafkajs takes these answers for
- * fatal errors there; right after the topics were created, a broker may still be learning of them.
+ * created a moment ago is not settled yet (NOT_YET), or the leader the metadata names died a moment ago
+ * (LEADER_GONE, connection refused), for at most `timeoutMs`. kafkajs takes these for fatal errors there (its
+ * fetchTopicOffsets retries UNKNOWN_TOPIC_OR_PARTITION only): right after the topics were created a broker may
+ * still be learning of them, and a new worker started while a broker of the cluster is down exited on it.
  */
 export async function retryUntilTopicSettles<T>(
   action: () => Promise<T>,
@@ -66,7 +82,7 @@ export async function retryUntilTopicSettles<T>(
     try {
       return await action();
     } catch (err) {
-      if (kafkaTypeIn(err, NOT_YET) === undefined || Date.now() >= deadline) throw err;
+      if (unsettledReason(err) === undefined || Date.now() >= deadline) throw err;
     }
     await sleep(options.intervalMs ?? 100);
   }

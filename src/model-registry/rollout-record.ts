@@ -1,4 +1,4 @@
-import type { ChallengerDocument, RolloutDocument } from '../rollout/rollout-document.js';
+import type { BanditDocument, ChallengerDocument, RolloutDocument } from '../rollout/rollout-document.js';
 import { rolloutProblems } from '../rollout/rollout-document.js';
 import { RolloutError, type RolloutProblem } from '../rollout/rollout-error.js';
 import { parseRollout, type Rollout } from '../rollout/rollout.js';
@@ -155,7 +155,8 @@ export function rollbackRecord(current: RolloutRecord, publishedAt: string): Rol
 /**
  * The rollout with `version` as its champion (pure): it leaves the challengers or shadows, the old champion
  * is dropped (set it as a shadow with `rollout set` to keep comparing), and the other versions and the salt
- * stay. Throws a RolloutChangeError when `version` is the champion already or not in the rollout.
+ * stay. Promoting ends a bandit: its section and its other arms leave too, so the promoted version serves
+ * everyone. Throws a RolloutChangeError when `version` is the champion already or not in the rollout.
  */
 export function promoteDocument(current: RolloutDocument, version: string): RolloutDocument {
   if (current.champion === version) {
@@ -172,7 +173,7 @@ export function promoteDocument(current: RolloutDocument, version: string): Roll
   }
   return canonicalDocument({
     champion: version,
-    challengers: challengers.filter((c) => c.version !== version),
+    challengers: challengers.filter((c) => c.version !== version && c.kind !== 'bandit'),
     shadows: shadows.filter((s) => s !== version),
     ...(current.salt === undefined ? {} : { salt: current.salt }),
   });
@@ -260,6 +261,42 @@ function canonicalDocument(document: RolloutDocument): RolloutDocument {
     ...(challengers.length === 0 ? {} : { challengers }),
     ...(shadows.length === 0 ? {} : { shadows }),
     ...(document.salt === undefined ? {} : { salt: document.salt }),
+    ...(document.bandit === undefined ? {} : { bandit: canonicalBandit(document.bandit) }),
+  };
+}
+
+function canonicalBandit(bandit: BanditDocument): BanditDocument {
+  const partitions = Object.keys(bandit.read_to).sort((a, b) => Number(a) - Number(b));
+  return {
+    arms: [...bandit.arms],
+    reward: bandit.reward,
+    floor: bandit.floor,
+    ceiling: bandit.ceiling,
+    posteriors: bandit.posteriors.map(({ version, successes, failures }) => ({ version, successes, failures })),
+    read_to: Object.fromEntries(partitions.map((p) => [p, bandit.read_to[p] as string])),
+    step: bandit.step,
+  };
+}
+
+/**
+ * The record of a bandit step (pure): `document` (the step's weights, posteriors, read_to) as the next revision,
+ * with the history of `current` as it is. A step replaces the rollout in force instead of pushing it into the
+ * history, so the history keeps what was in force before the bandit started and `rollout rollback` goes back
+ * there, not one step of the bandit back. Throws a RolloutError when the document is invalid.
+ */
+export function banditStepRecord(
+  current: RolloutRecord,
+  document: RolloutDocument,
+  publishedAt: string,
+): RolloutRecord {
+  const problems = rolloutProblems(document);
+  if (problems.length > 0) throw new RolloutError(problems);
+  return {
+    format: ROLLOUT_RECORD_FORMAT,
+    revision: current.revision + 1,
+    published_at: publishedAt,
+    rollout: canonicalDocument(document),
+    history: current.history,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { RolloutDocument } from '../rollout/rollout-document.js';
 
-export type RolloutRole = 'champion' | 'canary' | 'ab' | 'shadow';
+export type RolloutRole = 'champion' | 'canary' | 'ab' | 'bandit' | 'shadow';
 
 /** A version of a rollout, its role and its share of the customers (none for a shadow). */
 export interface RolloutShare {

@@ -1,5 +1,5 @@
 import type { Customer, StringCategoricalFeature } from '../contract/customer.js';
-import type { Explanation, FeatureContribution } from './explain.js';
+import type { Explanation, FeatureContribution, ScoreWithReasons } from './explain.js';
 import type { ModelArtifact } from './model-artifact.js';
 
 /** Artifact metadata for GET /model and `model info` (snake_case, as in model.json). */
@@ -46,4 +46,9 @@ export interface ChurnModel {
   explain(customer: Customer): Explanation;
   /** The n largest contributions by magnitude: `explain(customer).contributions.slice(0, n)`, without the full sort. */
   reasons(customer: Customer, n: number): readonly FeatureContribution[];
+  /**
+   * `score(customer)` (bit for bit), `reasons(customer, n)` and the customer's category codes under `meta.reference`
+   * in one pass, each category looked up once: what the stream needs per record (n = 0: no reasons).
+   */
+  scoreWithReasons(customer: Customer, n: number): ScoreWithReasons;
 }

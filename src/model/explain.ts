@@ -7,6 +7,7 @@ import {
 } from '../contract/customer.js';
 import { FEATURE_SEPARATOR } from './feature-names.js';
 import type { ModelArtifact } from './model-artifact.js';
+import { sigmoid } from './sigmoid.js';
 
 /** One feature's share of a customer's logit (log-odds of churn). */
 export interface FeatureContribution {
@@ -37,6 +38,25 @@ export interface CustomerExplainer {
    * prediction on the stream carries.
    */
   readonly reasons: (customer: Customer, n: number) => readonly FeatureContribution[];
+  /**
+   * The churn probability (bit for bit the scorer's), the n largest contributions (as `reasons`) and the customer's
+   * category codes, looking each category up once: the stream's per-record pass.
+   */
+  readonly scoreWithReasons: (customer: Customer, n: number) => ScoreWithReasons;
+}
+
+/** What ChurnModel.scoreWithReasons returns. */
+export interface ScoreWithReasons {
+  /** sigmoid(logit), equal to ChurnModel.score(customer) */
+  readonly probability: number;
+  /** the n largest contributions, as ChurnModel.reasons(customer, n) */
+  readonly reasons: readonly FeatureContribution[];
+  /**
+   * Per string categorical field (STRING_CATEGORICAL_FEATURES order), the position of the customer's category in
+   * the model's `reference` categories of that field (its bin in the drift baseline of that reference); -1 when
+   * the reference does not list it. Empty when the artifact has no reference.
+   */
+  readonly categoryCodes: readonly number[];
 }
 
 /** How one customer field enters the logit: a numeric field by its coefficient, a categorical by its category's. */
@@ -45,12 +65,20 @@ type FieldTerm =
   | {
       readonly numeric: false;
       readonly field: StringCategoricalFeature;
-      /** The contribution of each category the model knows: it depends on the category alone, so it is built once. */
-      readonly known: ReadonlyMap<string, FeatureContribution>;
+      /** category -> its code: its position in the reference's categories, then any other category with a coefficient */
+      readonly codeOf: ReadonlyMap<string, number>;
+      /**
+       * By code, the contribution of a category the model has a coefficient for (undefined for one it has not): it
+       * depends on the category alone, so it is built once.
+       */
+      readonly entries: readonly (FeatureContribution | undefined)[];
+      /** how many codes are the reference's categories (the others have none there) */
+      readonly referenced: number;
     };
 
 const FIELD_COUNT = CUSTOMER_FEATURE_NAMES.length;
 const NO_REASONS: readonly FeatureContribution[] = Object.freeze([]);
+const NO_CODES: readonly number[] = Object.freeze([]);
 
 /**
  * Builds the explainer of a validated artifact (pure). For a logistic regression the explanation is exact, not an
@@ -72,14 +100,27 @@ export function createExplainer(artifact: ModelArtifact): CustomerExplainer {
       if (weight === undefined) throw new RangeError(`createExplainer: the artifact has no numeric feature "${field}"`);
       return { numeric: true, field, weight };
     }
-    const known = new Map<string, FeatureContribution>();
+    // Codes follow the reference's categories, so that the drift count can take a code for its bin.
+    const codeOf = new Map<string, number>();
+    const entries: (FeatureContribution | undefined)[] = [];
+    for (const category of artifact.reference?.categorical[field]?.categories ?? []) {
+      codeOf.set(String(category), entries.length);
+      entries.push(undefined);
+    }
+    const referenced = entries.length;
     const prefix = `${field}${FEATURE_SEPARATOR}`;
     for (const [feature, weight] of weights) {
       if (!feature.startsWith(prefix)) continue;
       const value = feature.slice(prefix.length);
-      known.set(value, Object.freeze({ feature, value, contribution: weight }));
+      let code = codeOf.get(value);
+      if (code === undefined) {
+        code = entries.length;
+        codeOf.set(value, code);
+        entries.push(undefined);
+      }
+      entries[code] = Object.freeze({ feature, value, contribution: weight });
     }
-    return { numeric: false, field, known };
+    return { numeric: false, field, codeOf, entries, referenced };
   });
   const numericWeight = (field: NumericFeature): number => {
     const term = terms.find((t) => t.field === field);
@@ -94,12 +135,15 @@ export function createExplainer(artifact: ModelArtifact): CustomerExplainer {
   /** The listed entry of the category present; an unseen one is listed with 0 so the explanation names it. */
   function categoryEntry(
     field: StringCategoricalFeature,
-    known: ReadonlyMap<string, FeatureContribution>,
+    entry: FeatureContribution | undefined,
     value: string,
   ): FeatureContribution {
-    return (
-      known.get(value) ?? { feature: `${field}${FEATURE_SEPARATOR}${value}`, value, contribution: 0, unseen: true }
-    );
+    return entry ?? { feature: `${field}${FEATURE_SEPARATOR}${value}`, value, contribution: 0, unseen: true };
+  }
+
+  function knownEntry(term: FieldTerm & { numeric: false }, value: string): FeatureContribution | undefined {
+    const code = term.codeOf.get(value);
+    return code === undefined ? undefined : term.entries[code];
   }
 
   function explain(customer: Customer): Explanation {
@@ -110,7 +154,8 @@ export function createExplainer(artifact: ModelArtifact): CustomerExplainer {
     for (let f = 0; f < FIELD_COUNT; f++) {
       const term = terms[f] as FieldTerm;
       if (term.numeric) continue;
-      const listed = categoryEntry(term.field, term.known, customer[term.field]);
+      const value = customer[term.field];
+      const listed = categoryEntry(term.field, knownEntry(term, value), value);
       logit += listed.contribution;
       contributions[f] = listed;
     }
@@ -133,20 +178,23 @@ export function createExplainer(artifact: ModelArtifact): CustomerExplainer {
     return { intercept, logit, contributions };
   }
 
-  // reasons() runs for every prediction on the stream: it reads the categorical fields through parallel arrays
-  // and the four numbers by name, so each field is one kind of lookup rather than a union told apart per field.
-  const categorical = terms.flatMap((term, position) => (term.numeric ? [] : [{ ...term, position }]));
+  // The per-record pass (reasons(), scoreWithReasons()) reads the categorical fields through parallel arrays and
+  // the four numbers by name, so each field is one kind of lookup rather than a union told apart per field.
+  const categorical = terms.flatMap((term) => (term.numeric ? [] : [term]));
   const categoricalFields = categorical.map((c) => c.field);
-  const categoricalKnown = categorical.map((c) => c.known);
-  const categoricalPosition = Int32Array.from(categorical.map((c) => c.position));
+  const categoricalCodeOf = categorical.map((c) => c.codeOf);
+  const categoricalEntries = categorical.map((c) => c.entries);
+  const categoricalReferenced = Int32Array.from(categorical.map((c) => c.referenced));
+  const categoricalPosition = Int32Array.from(categorical.map((c) => terms.indexOf(c)));
   const positionOf = (field: NumericFeature): number => CUSTOMER_FEATURE_NAMES.indexOf(field);
   const pSenior = positionOf('seniorcitizen');
   const pTenure = positionOf('tenure');
   const pMonthly = positionOf('monthlycharges');
   const pTotal = positionOf('totalcharges');
+  const hasReference = artifact.reference !== undefined;
 
-  // Scratch of reasons(): a selection of the n largest in place, so a call allocates only the entries it returns.
-  // Safe to share: reasons() never calls out before it has copied them.
+  // Scratch of the pass: a selection of the n largest in place, so a call allocates only the entries it returns.
+  // Safe to share: the pass never calls out before its caller has copied them.
   const topField = new Int32Array(FIELD_COUNT);
   const topTerm = new Float64Array(FIELD_COUNT);
   const topMagnitude = new Float64Array(FIELD_COUNT);
@@ -181,32 +229,78 @@ export function createExplainer(artifact: ModelArtifact): CustomerExplainer {
     topEntry[at] = entry;
   }
 
-  function reasons(customer: Customer, n: number): readonly FeatureContribution[] {
-    checkCount(n, 'reasons');
-    const k = Math.min(n, FIELD_COUNT);
-    if (k === 0) return NO_REASONS;
+  /**
+   * One look at each field: selects the k largest terms into the scratch (none when k is 0), writes each
+   * categorical field's code into `codes` when given, and returns the logit, summed exactly as scorer.ts sums it
+   * (categoricals in contract order, then the numeric terms in pairs), so sigmoid(logit) is bit for bit the score.
+   */
+  function pass(customer: Customer, k: number, codes: number[] | undefined): number {
     wanted = k;
     filled = 0;
+    let logit = intercept;
     for (let c = 0; c < categoricalFields.length; c++) {
-      const known = categoricalKnown[c] as ReadonlyMap<string, FeatureContribution>;
-      const entry = known.get(customer[categoricalFields[c] as StringCategoricalFeature]);
-      offer(categoricalPosition[c] as number, entry === undefined ? 0 : entry.contribution, entry);
+      const code = (categoricalCodeOf[c] as ReadonlyMap<string, number>).get(
+        customer[categoricalFields[c] as StringCategoricalFeature],
+      );
+      let entry: FeatureContribution | undefined;
+      if (code === undefined) {
+        if (codes !== undefined) codes[c] = -1;
+      } else {
+        entry = (categoricalEntries[c] as readonly (FeatureContribution | undefined)[])[code];
+        if (codes !== undefined) codes[c] = code < (categoricalReferenced[c] as number) ? code : -1;
+      }
+      const contribution = entry === undefined ? 0 : entry.contribution;
+      logit += contribution;
+      if (k > 0) offer(categoricalPosition[c] as number, contribution, entry);
     }
-    offer(pSenior, wSenior * customer.seniorcitizen, undefined);
-    offer(pTenure, wTenure * customer.tenure, undefined);
-    offer(pMonthly, wMonthly * customer.monthlycharges, undefined);
-    offer(pTotal, wTotal * customer.totalcharges, undefined);
+    const senior = wSenior * customer.seniorcitizen;
+    const tenure = wTenure * customer.tenure;
+    const monthly = wMonthly * customer.monthlycharges;
+    const total = wTotal * customer.totalcharges;
+    logit += senior + tenure;
+    logit += monthly + total;
+    if (k > 0) {
+      offer(pSenior, senior, undefined);
+      offer(pTenure, tenure, undefined);
+      offer(pMonthly, monthly, undefined);
+      offer(pTotal, total, undefined);
+    }
+    return logit;
+  }
+
+  /** The entries the last pass selected, largest first. */
+  function selected(customer: Customer, k: number): readonly FeatureContribution[] {
     const out = new Array<FeatureContribution>(k);
     for (let i = 0; i < k; i++) {
       const term = terms[topField[i] as number] as FieldTerm;
       out[i] = term.numeric
         ? { feature: term.field, value: customer[term.field], contribution: topTerm[i] as number }
-        : (topEntry[i] ?? categoryEntry(term.field, term.known, customer[term.field]));
+        : (topEntry[i] ?? categoryEntry(term.field, undefined, customer[term.field]));
     }
     return out;
   }
 
-  return { explain, reasons };
+  function reasons(customer: Customer, n: number): readonly FeatureContribution[] {
+    checkCount(n, 'reasons');
+    const k = Math.min(n, FIELD_COUNT);
+    if (k === 0) return NO_REASONS;
+    pass(customer, k, undefined);
+    return selected(customer, k);
+  }
+
+  function scoreWithReasons(customer: Customer, n: number): ScoreWithReasons {
+    checkCount(n, 'scoreWithReasons');
+    const k = Math.min(n, FIELD_COUNT);
+    const codes = hasReference ? new Array<number>(categoricalFields.length) : undefined;
+    const logit = pass(customer, k, codes);
+    return {
+      probability: sigmoid(logit),
+      reasons: k === 0 ? NO_REASONS : selected(customer, k),
+      categoryCodes: codes ?? NO_CODES,
+    };
+  }
+
+  return { explain, reasons, scoreWithReasons };
 }
 
 /**

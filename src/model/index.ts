@@ -8,6 +8,7 @@ export {
   type CustomerExplainer,
   type Explanation,
   type FeatureContribution,
+  type ScoreWithReasons,
 } from './explain.js';
 export { sigmoid } from './sigmoid.js';
 export { ModelArtifactError } from './model-artifact-error.js';

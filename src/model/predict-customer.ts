@@ -45,14 +45,15 @@ export function predictCustomer(
 
 /**
  * Scores a customer validateCustomer has accepted (pure). For callers that validate once and score with more
- * than one model (the stream's shadows and `replay --compare`).
+ * than one model (the stream's shadows and `replay --compare`). `probability`: the model's score of the customer
+ * when the caller has it already (ChurnModel.scoreWithReasons).
  */
 export function predictValidated(
   customer: Customer,
   warnings: readonly string[],
   model: ChurnModel,
+  probability: number = model.score(customer),
 ): CustomerPrediction {
-  const probability = model.score(customer);
   // Valid but astronomically large numbers (e.g. tenure 1e308 with totalcharges 1e308) can overflow w.x to
   // Inf - Inf = NaN. That is the client's input, not our failure: answer 4xx naming the numbers involved.
   if (Number.isNaN(probability)) return { ok: false, errors: unscorableNumbers(customer, model) };

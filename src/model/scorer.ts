@@ -76,6 +76,7 @@ export function createChurnModel(artifact: ModelArtifact): ChurnModel {
     unknownCategories,
     explain: explainer.explain,
     reasons: explainer.reasons,
+    scoreWithReasons: explainer.scoreWithReasons,
   };
 }
 

@@ -1,6 +1,18 @@
-import { normalizeCategory, type Customer } from '../contract/customer.js';
+import {
+  CUSTOMER_FEATURE_NAMES,
+  normalizeCategory,
+  STRING_CATEGORICAL_FEATURES,
+  type Customer,
+  type StringCategoricalFeature,
+} from '../contract/customer.js';
+import type { ModelReference } from '../model/model-artifact.js';
 import { addCounts, scoreBin } from '../rollout/score-histogram.js';
 import { numericBin, type DriftBaseline, type FeatureBaseline } from './drift-baseline.js';
+
+/** Per customer field (the baseline's order), its place among the category codes, -1 for the numeric ones. */
+const CODE_SLOT = Int32Array.from(CUSTOMER_FEATURE_NAMES, (feature) =>
+  STRING_CATEGORICAL_FEATURES.indexOf(feature as StringCategoricalFeature),
+);
 
 /** What one window counted for one feature, over the baseline's bins (present values only). */
 export interface FeatureCounts {
@@ -28,6 +40,8 @@ export class DriftCounts {
   readonly #missing: Float64Array;
   readonly #outOfRange: Float64Array;
   readonly #score: Float64Array;
+  /** the reference whose category codes are this baseline's bins (checked once, see addScoredCoded) */
+  #codedBy: ModelReference | undefined;
 
   constructor(baseline: DriftBaseline) {
     this.baseline = baseline;
@@ -59,6 +73,50 @@ export class DriftCounts {
   }
 
   /**
+   * addScored for a customer whose string categories the model has coded already (ChurnModel.scoreWithReasons'
+   * categoryCodes, positions in `reference`'s categories). When `reference` lists every field's categories as this
+   * baseline does, a code is the category's bin and the categories are not looked up again; otherwise, and for a
+   * code of -1, the values are counted as addScored counts them. Same counts either way.
+   */
+  addScoredCoded(customer: Customer, score: number, codes: readonly number[], reference: ModelReference): void {
+    if (codes.length !== STRING_CATEGORICAL_FEATURES.length || !this.#codesAreBins(reference)) {
+      this.addScored(customer, score);
+      return;
+    }
+    const bin = scoreBin(score, this.baseline.scoreBins);
+    const features = this.baseline.features;
+    for (let i = 0; i < features.length; i++) {
+      const slot = CODE_SLOT[i] as number;
+      const code = slot < 0 ? -1 : (codes[slot] as number);
+      if (code < 0) {
+        this.#countField(i, customer[(features[i] as FeatureBaseline).feature]);
+      } else {
+        const bins = this.#bins[i] as Float64Array;
+        bins[code] = (bins[code] ?? 0) + 1;
+      }
+    }
+    this.#records += 1;
+    this.#score[bin] = (this.#score[bin] ?? 0) + 1;
+    this.#scored += 1;
+  }
+
+  #codesAreBins(reference: ModelReference): boolean {
+    if (reference === this.#codedBy) return true;
+    const features = this.baseline.features;
+    for (let i = 0; i < features.length; i++) {
+      const baseline = features[i] as FeatureBaseline;
+      if (baseline.feature !== CUSTOMER_FEATURE_NAMES[i]) return false;
+      if ((CODE_SLOT[i] as number) < 0) continue;
+      const categories = reference.categorical[baseline.feature]?.categories;
+      if (baseline.kind !== 'categorical' || categories === undefined) return false;
+      if (categories.length !== baseline.categories.length) return false;
+      if (!categories.every((category, bin) => category === baseline.categories[bin])) return false;
+    }
+    this.#codedBy = reference;
+    return true;
+  }
+
+  /**
    * Counts a record that failed validation (decoded, but not scored): its usable fields land in their bins, the
    * others count as missing, so the missing rate says how much of the input arrives incomplete.
    */
@@ -70,23 +128,25 @@ export class DriftCounts {
 
   #countFields(record: Readonly<Record<string, unknown>>): void {
     const features = this.baseline.features;
-    for (let i = 0; i < features.length; i++) {
-      const baseline = features[i] as FeatureBaseline;
-      const bins = this.#bins[i] as Float64Array;
-      const value = record[baseline.feature];
-      let bin: number;
-      if (baseline.kind === 'categorical') {
-        bin = categoricalBin(baseline.binOf, bins.length - 1, value);
-      } else if (typeof value === 'number' && !Number.isNaN(value)) {
-        bin = numericBin(baseline.edges, value);
-        if (value < baseline.min || value > baseline.max) this.#outOfRange[i] = (this.#outOfRange[i] ?? 0) + 1;
-      } else {
-        bin = -1;
-      }
-      if (bin < 0) this.#missing[i] = (this.#missing[i] ?? 0) + 1;
-      else bins[bin] = (bins[bin] ?? 0) + 1;
-    }
+    for (let i = 0; i < features.length; i++) this.#countField(i, record[(features[i] as FeatureBaseline).feature]);
     this.#records += 1;
+  }
+
+  /** Counts one record's value of the baseline's i-th feature. */
+  #countField(i: number, value: unknown): void {
+    const baseline = this.baseline.features[i] as FeatureBaseline;
+    const bins = this.#bins[i] as Float64Array;
+    let bin: number;
+    if (baseline.kind === 'categorical') {
+      bin = categoricalBin(baseline.binOf, bins.length - 1, value);
+    } else if (typeof value === 'number' && !Number.isNaN(value)) {
+      bin = numericBin(baseline.edges, value);
+      if (value < baseline.min || value > baseline.max) this.#outOfRange[i] = (this.#outOfRange[i] ?? 0) + 1;
+    } else {
+      bin = -1;
+    }
+    if (bin < 0) this.#missing[i] = (this.#missing[i] ?? 0) + 1;
+    else bins[bin] = (bins[bin] ?? 0) + 1;
   }
 
   /** Adds `other`'s records to this one's (the same baseline, or a RangeError). */

@@ -55,6 +55,13 @@ export interface ChurnPrediction {
    * turned off (model.reasons), and in records written before reasons existed.
    */
   reasons: ChurnReason[];
+  /** event_time of the scored event (0 in records written before it existed): what the outcome join goes by */
+  event_time: number;
+  /**
+   * The share of customers the rollout assigned to this variant (the logged policy's probability of serving it):
+   * 1 for shadows and in records written before it existed.
+   */
+  assignment_probability: number;
 }
 
 /** One feature's exact share of a prediction's logit (schemas/churn-prediction.avsc, record churn.ChurnReason). */
@@ -65,4 +72,36 @@ export interface ChurnReason {
   value: string;
   /** coefficient × value, in log-odds */
   contribution: number;
+}
+
+/** A real outcome (schemas/customer-outcome.avsc, churn.CustomerOutcome), on the outcomes topic. */
+export interface CustomerOutcome {
+  customerid: string;
+  event_time: number;
+  churned: boolean;
+  offer: string | null;
+  accepted: boolean | null;
+}
+
+/** What the outcome join writes (schemas/prediction-outcome.avsc, churn.PredictionOutcome). */
+export type PredictionOutcomeKind = 'joined' | 'unmatched-outcome' | 'expired-prediction';
+
+export interface PredictionOutcome {
+  /** a PredictionOutcomeKind; a string so a reader does not trust a later writer to keep to today's three */
+  kind: string;
+  customerid: string;
+  event_id: string | null;
+  model_version: string | null;
+  variant: string | null;
+  rollout_revision: number | null;
+  churn_probability: number | null;
+  predicted_churn: boolean | null;
+  assignment_probability: number | null;
+  prediction_time: number | null;
+  outcome_time: number | null;
+  churned: boolean | null;
+  offer: string | null;
+  accepted: boolean | null;
+  correct: boolean | null;
+  joined_at: number;
 }

@@ -10,6 +10,8 @@ export const SCHEMAS_DIR = REPO_PATHS.schemasDir;
 export const CUSTOMER_EVENT_SCHEMA_FILE = 'customer-event.avsc';
 export const CHURN_PREDICTION_SCHEMA_FILE = 'churn-prediction.avsc';
 export const DRIFT_WINDOW_SCHEMA_FILE = 'drift-window.avsc';
+export const CUSTOMER_OUTCOME_SCHEMA_FILE = 'customer-outcome.avsc';
+export const PREDICTION_OUTCOME_SCHEMA_FILE = 'prediction-outcome.avsc';
 
 export interface AvroSchemaFile {
   /** absolute path of the .avsc file */
@@ -73,4 +75,12 @@ export function churnPredictionSchema(dir?: string): AvroSchemaFile {
 
 export function driftWindowSchema(dir?: string): AvroSchemaFile {
   return loadSchemaFile(DRIFT_WINDOW_SCHEMA_FILE, dir);
+}
+
+export function customerOutcomeSchema(dir?: string): AvroSchemaFile {
+  return loadSchemaFile(CUSTOMER_OUTCOME_SCHEMA_FILE, dir);
+}
+
+export function predictionOutcomeSchema(dir?: string): AvroSchemaFile {
+  return loadSchemaFile(PREDICTION_OUTCOME_SCHEMA_FILE, dir);
 }

@@ -13,6 +13,7 @@
  * A version whose artifact has no reference is not monitored.
  */
 import type { Message } from 'kafkajs';
+import type { ModelReference } from '../model/model-artifact.js';
 import type { DriftCounts } from '../monitoring/drift-counts.js';
 import type { DriftTracker } from '../monitoring/drift-tracker.js';
 import { driftWindowRecord, type DriftWindowRecord } from '../monitoring/drift-window-record.js';
@@ -53,14 +54,19 @@ export function stageDrift(
   const observations = done.observations;
   let version: string | undefined;
   let counts: DriftCounts | undefined;
+  let reference: ModelReference | undefined;
   let shadowCounts: (DriftCounts | undefined)[] | undefined;
   for (let i = 0; i < observations.length; i++) {
     const record = observations[i] as PendingTransaction['observations'][number];
     if (record.version !== version) {
       version = record.version;
-      counts = stagedCounts(windows, set, version);
+      reference = set.models.get(version)?.model.meta.reference;
+      counts = reference === undefined ? undefined : windows.stage(version, reference);
     }
-    counts?.addScored(record.customer, record.score);
+    // The serving model coded the customer's categories under its reference: the count takes them as they are.
+    if (counts !== undefined && reference !== undefined) {
+      counts.addScoredCoded(record.customer, record.score, record.categoryCodes, reference);
+    }
     const { shadowScores } = record;
     if (shadowScores.length === 0) continue;
     shadowCounts ??= set.shadows.map((shadow) => stagedCounts(windows, set, shadow.version));

@@ -1,4 +1,4 @@
-import type { Admin, Consumer } from 'kafkajs';
+import type { Admin, Consumer, PartitionAssigner } from 'kafkajs';
 import type { CommittedOffsets, TransactionalClient } from './partition-leases.js';
 import type { BatchPayload } from './pipeline.js';
 
@@ -49,6 +49,12 @@ export interface StreamConsumerSettings {
   sessionTimeoutMs: number;
   /** bytes fetched per partition at most: bounds the records in flight */
   maxBytesPerPartition: number;
+  /**
+   * How the group's partitions are dealt (kafkajs' assigners; the outcome join deals partition p of several topics
+   * to one member). Absent: the client's default. A client that cannot honour it must not hand out consumer events
+   * (`instrumentation`), by which the outcome join tells that it cannot run over it.
+   */
+  partitionAssigners?: PartitionAssigner[];
 }
 
 /** Processes one fetched batch of one partition and resolves the offsets it has processed. */

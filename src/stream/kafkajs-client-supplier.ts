@@ -33,6 +33,7 @@ function kafkajsConsumer(kafka: Kafka, settings: StreamConsumerSettings): Stream
     rebalanceTimeout: 30_000,
     maxWaitTimeInMs: 100,
     maxBytesPerPartition: settings.maxBytesPerPartition,
+    ...(settings.partitionAssigners === undefined ? {} : { partitionAssigners: settings.partitionAssigners }),
   });
   return {
     connect: () => consumer.connect(),

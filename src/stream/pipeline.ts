@@ -86,6 +86,7 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind): (pay
   const outputBudget = transactionOutputBudget(limits.transactionMaxBytes);
   const decide = recordDecision({
     ...deps,
+    countsDrift: !source.replay && deps.drift !== undefined,
     replay: source.replay,
     maxRecordBytes: limits.maxRecordBytes,
     outputBudget,

@@ -39,6 +39,8 @@ export interface PredictionInput {
   warnings: readonly string[];
   /** the top reasons (ChurnModel.reasons), largest |contribution| first; empty when none are written */
   reasons: readonly FeatureContribution[];
+  /** the variant's share of customers under the rollout (VariantAssignment.probability); 1 for shadows */
+  assignmentProbability: number;
 }
 
 /** How many reasons a prediction on the predictions topic carries (with model.reasons on). */
@@ -63,6 +65,8 @@ export function predictionRecord(input: PredictionInput): ChurnPrediction {
     variant: input.variant,
     rollout_revision: input.rolloutRevision,
     reasons: reasonRecords(input.reasons),
+    event_time: input.event.event_time,
+    assignment_probability: input.assignmentProbability,
   };
 }
 

@@ -77,6 +77,11 @@ export interface ScoredRecord extends ScoredObservation {
   shadowScores: readonly number[];
   /** the validated customer every score of this record is of (the drift monitor counts it) */
   customer: Customer;
+  /**
+   * The customer's category codes under the serving model's `meta.reference` (ChurnModel.scoreWithReasons), so the
+   * drift count need not look the categories up again; empty when not computed (drift not counted, or a compare).
+   */
+  categoryCodes: readonly number[];
 }
 
 /** A decoded record the serving version refused as a customer: its data, which the drift monitor counts. */
@@ -123,6 +128,8 @@ export interface RecordDecisionDeps {
   outputBudget: number;
   /** model.reasons: whether each live prediction carries its top reasons (shadow predictions never do) */
   reasons: boolean;
+  /** whether the drift windows count these records: then each live prediction keeps its category codes */
+  countsDrift?: boolean;
 }
 
 // Shared by every record without shadows, so that the common case allocates no arrays.
@@ -131,11 +138,15 @@ const NO_SCORES: readonly number[] = Object.freeze([]);
 const NO_FAILURES: readonly ShadowFailure[] = Object.freeze([]);
 const NO_WARNINGS: readonly string[] = Object.freeze([]);
 const NO_REASONS: readonly FeatureContribution[] = Object.freeze([]);
+const NO_CODES: readonly number[] = Object.freeze([]);
 
 type Scored = Extract<CustomerPrediction, { ok: true }>;
 
 export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
   const { decoder, encoder, shadowEncoder, outputBudget } = deps;
+  // Reasons and drift codes come from one pass over the customer's fields (ChurnModel.scoreWithReasons).
+  const reasonCount = deps.reasons ? PREDICTION_REASON_COUNT : 0;
+  const onePass = deps.reasons || deps.countsDrift === true;
   // The revision header of the last set seen: one string per serving set, not one per record.
   let revisionSet: ServingSet | undefined;
   let revisionText = '';
@@ -215,10 +226,17 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
     const { customer } = validated;
     let prediction: CustomerPrediction;
     let reasons = NO_REASONS;
+    let categoryCodes = NO_CODES;
     try {
-      prediction = predictValidated(customer, validated.warnings, serving.model);
-      // Only the three largest are selected, not the full sorted explanation: this runs for every record.
-      if (deps.reasons && prediction.ok) reasons = serving.model.reasons(customer, PREDICTION_REASON_COUNT);
+      if (onePass) {
+        // Only the three largest are selected, not the full sorted explanation: this runs for every record.
+        const scored = serving.model.scoreWithReasons(customer, reasonCount);
+        prediction = predictValidated(customer, validated.warnings, serving.model, scored.probability);
+        reasons = scored.reasons;
+        categoryCodes = scored.categoryCodes;
+      } else {
+        prediction = predictValidated(customer, validated.warnings, serving.model);
+      }
     } catch (err) {
       return rejected(record, topic, partition, 'score-failed', messageOf(err));
     }
@@ -238,6 +256,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
         serving.model.meta,
         prediction,
         assignment.variant,
+        assignment.probability,
         set,
         scoredAt,
         reasons,
@@ -267,6 +286,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
       score: prediction.churn_probability,
       shadowScores: NO_SCORES,
       customer,
+      categoryCodes,
     };
     // A shadow compares against the champion on the same events, so only the champion's customers get shadow scores.
     if (assignment.variant === 'champion' && set.shadows.length > 0) {
@@ -318,6 +338,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
             serving.model.meta,
             prediction,
             'shadow',
+            1,
             set,
             scoredAt,
             NO_REASONS,
@@ -406,6 +427,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
           champion.model.meta,
           championPrediction,
           'champion',
+          1,
           set,
           scoredAt,
           NO_REASONS,
@@ -419,6 +441,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
           candidate.model.meta,
           candidatePrediction,
           'shadow',
+          1,
           set,
           scoredAt,
           NO_REASONS,
@@ -450,6 +473,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
       score: championPrediction.churn_probability,
       shadowScores: NO_SCORES,
       customer,
+      categoryCodes: NO_CODES,
     };
   }
 
@@ -467,6 +491,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
     model: ModelMeta,
     prediction: Scored,
     variant: PredictionVariant,
+    assignmentProbability: number,
     set: ServingSet,
     scoredAt: number,
     reasons: readonly FeatureContribution[],
@@ -483,6 +508,7 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
       source: { topic, partition, offset: record.offset },
       warnings: prediction.warnings,
       reasons,
+      assignmentProbability,
     });
     return {
       key: event.customerid,

@@ -18,7 +18,9 @@ export type RejectionKind =
   /** scored, but the prediction is larger than a transaction may carry (stream.transactionMaxBytes) */
   | 'oversize-output'
   /** a `replay --compare` record names a model version this worker has not verified (or was never published) */
-  | 'compare-model-unknown';
+  | 'compare-model-unknown'
+  /** an outcome the join cannot use: no or another key than its customerid, an empty customerid (src/outcomes) */
+  | 'invalid-outcome';
 
 export interface Rejection {
   kind: RejectionKind;

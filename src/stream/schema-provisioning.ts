@@ -1,7 +1,12 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config-schema.js';
 import { ScorerError } from '../errors/scorer-error.js';
-import { churnPredictionSchema, customerEventSchema, driftWindowSchema } from '../serde/schema-files.js';
+import {
+  churnPredictionSchema,
+  customerEventSchema,
+  driftWindowSchema,
+  type AvroSchemaFile,
+} from '../serde/schema-files.js';
 import { registerWithCompatibility } from '../serde/schema-registration.js';
 import { SchemaRegistryError } from '../serde/schema-registry.js';
 import type { SchemaRegistryConnection } from './schema-registry-connection.js';
@@ -46,8 +51,27 @@ export async function provisionSchemas(
     { subject: `${topics.shadow}-value`, schema: churnPredictionSchema() },
     ...(monitoring.enabled ? [{ subject: `${topics.drift}-value`, schema: driftWindowSchema() }] : []),
   ];
+  await provisionSubjects(registry, wanted, topics.create, log);
+}
+
+/** A schema file and the subject it goes under (TopicNameStrategy: `<topic>-value`). */
+export interface WantedSubject {
+  readonly subject: string;
+  readonly schema: AvroSchemaFile;
+}
+
+/**
+ * Registers each schema under its subject with BACKWARD compatibility (`create`), or checks it is registered there
+ * (SchemaNotRegisteredError when not): what every output of ours does at start-up.
+ */
+export async function provisionSubjects(
+  registry: SchemaRegistryConnection,
+  wanted: readonly WantedSubject[],
+  create: boolean,
+  log: Logger,
+): Promise<void> {
   for (const { subject, schema } of wanted) {
-    if (topics.create) {
+    if (create) {
       const id = await registerWithCompatibility(registry.client, subject, schema.text, 'BACKWARD');
       log.info({ subject, schemaId: id }, 'schema registered (BACKWARD)');
       continue;

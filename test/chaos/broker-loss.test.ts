@@ -136,8 +136,9 @@ describe('chaos: a broker of a replicated cluster dies (3 KRaft nodes, RF 3, min
     const first = startWorker({ label: `${names.suffix}-worker-1`, env: stream.env });
     await first.waitForReady(180_000);
     const replication = await replicationOf(a, allTopics(names));
-    // Every topic the worker and its rollout follower made: stream topics of PARTITIONS, the model topics of one.
-    expect(replication.replicas.length, 'partitions of the topics').toBeGreaterThanOrEqual(5 * PARTITIONS + 2);
+    // Every topic the worker, its rollout follower and its outcome join made: the stream topics and the join's three
+    // (outcomes, joined, changelog) of PARTITIONS, the model topics of one.
+    expect(replication.replicas.length, 'partitions of the topics').toBeGreaterThanOrEqual(8 * PARTITIONS + 2);
     expect(new Set(replication.replicas), 'replicas of each partition of every topic').toEqual(new Set([3]));
     expect(replication.minInsync, 'min.insync.replicas of every topic').toEqual(allTopics(names).map(() => '2'));
     log('worker 1 ready');

@@ -8,4 +8,13 @@ describe('churn-scorer experiment report (without Kafka)', () => {
     expect(result.stderr).toMatch(/--revision <n>.*must be a rollout revision \(an integer from 0\)/);
     expect(result.stdout).toBe('');
   });
+
+  it('refuses a --last that is not a positive number of joins, before connecting anywhere', async () => {
+    for (const value of ['0', 'all', '-5']) {
+      const result = await runCli(['experiment', 'report', '--last', value]);
+      expect(result.code, value).toBe(1);
+      expect(result.stderr, value).toMatch(/--last <n>.*must be a number of joins \(an integer from 1\)/);
+      expect(result.stdout).toBe('');
+    }
+  });
 });

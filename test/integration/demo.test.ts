@@ -1,15 +1,25 @@
 import { describe, expect } from 'vitest';
-import { PredictionCollector } from '../support/collectors.js';
+import { predictionOutcomeSchema } from '../../src/serde/schema-files.js';
+import { AvroDecoder } from '../../src/serde/avro-decoder.js';
+import type { PredictionOutcome } from '../../src/serde/avro-records.js';
+import { PredictionCollector, TopicCollector } from '../support/collectors.js';
+import { registryClient } from '../support/events.js';
+import { rocAuc } from '../unit/model/roc-auc.js';
 import { latestRevision, rolloutsByRevision, startRolloutCollector } from '../support/rollout-topic.js';
 import { test, type StreamFixture } from '../support/stream-fixture.js';
 
 /**
  * `churn-scorer demo` as a user runs it (on the test's own topics): the campaign run, then the second act on
  * the same worker (publish 1.0.0 and 1.1.0, 1.1.0 as a shadow, then as a 10% canary, then the champion alone),
- * twice, as a user reruns it.
+ * then the third act (simulated outcomes joined by the worker, realized AUC per version), twice, as a user reruns it.
  */
 
 const COUNT = 300;
+
+const joinedDecoder = new AvroDecoder<PredictionOutcome>({
+  registry: registryClient(),
+  readerType: predictionOutcomeSchema().type,
+});
 
 async function demo(stream: StreamFixture, run: number): Promise<string> {
   const result = await stream.runCli(['demo', '--count', String(COUNT), '--timeout', '120'], {
@@ -88,6 +98,39 @@ describe('demo', () => {
       await Promise.all([predictions.stop(), shadows.stop(), rollouts.stop()]);
     }
 
+    // The third act: an outcome per customer, each answered by the worker's join with a joined record per version
+    // and variant that scored the customer (champion and shadow for everyone, canary for the canary's customers).
+    expect(first).toMatch(
+      new RegExp(`wrote ${COUNT} outcomes to ${names.outcomes.replace(/\./g, '\\.')}( \\(created, 3 partitions\\))?: `),
+    );
+    expect(first).toContain(`the worker's outcome join answered ${COUNT} of ${COUNT} outcomes in `);
+    expect(first).toContain(`: ${2 * COUNT + canary} joined predictions (`);
+    // Each printed AUC is the Mann-Whitney AUC of that version and variant's joined records on the topic.
+    const joined = await TopicCollector.start(stream.kafka, names.joined, (m) => joinedDecoder.decode(m.value));
+    try {
+      await joined.drain(stream.admin);
+      const rows: [string, string, number][] = [
+        ['1.0.0', 'champion', COUNT],
+        ['1.1.0', 'canary', canary],
+        ['1.1.0', 'shadow', COUNT],
+      ];
+      for (const [version, variant, n] of rows) {
+        const of = joined.records
+          .map((r) => r.value)
+          .filter((r) => r.kind === 'joined' && r.model_version === version && r.variant === variant);
+        expect(of, `${version} ${variant}`).toHaveLength(n);
+        const auc = rocAuc(
+          of.map((r) => (r.churned === true ? 1 : 0)),
+          of.map((r) => r.churn_probability ?? NaN),
+        );
+        expect(first).toMatch(
+          new RegExp(`^ +${version.replace(/\./g, '\\.')} +${variant} +${n} +\\d+\\.\\d% +${auc.toFixed(4)} `, 'm'),
+        );
+      }
+    } finally {
+      await joined.stop();
+    }
+
     // A rerun: the versions are on the topic already (nothing sent), the revisions go on from 3.
     const second = await demo(stream, 2);
     expect(second).toContain(`model 1.0.0: on '${names.models}' already (sha256 `);
@@ -96,5 +139,6 @@ describe('demo', () => {
     expect(second).toContain(`rollout revision 6 published to '${names.rollout}': champion 1.0.0 100% (`);
     // The same customers land in the canary again: the assignment is by customer.
     expect(customersOf(second, 'canary')).toBe(canary);
+    expect(second).toContain(`the worker's outcome join answered ${COUNT} of ${COUNT} outcomes in `);
   });
 });

@@ -50,6 +50,8 @@ function publishedRecords(): { predictions: Written[]; shadows: Written[] } {
         variant: fields.variant,
         rollout_revision: fields.revision,
         reasons: [],
+        event_time: Date.now(),
+        assignment_probability: 1,
       },
       headers: {
         'churn.model.version': fields.version,

@@ -181,7 +181,8 @@ describe('churn-scorer run: start-up failures are one line, exit 1, no stack tra
     expect(
       line.startsWith(
         `churn-scorer: topics missing: ${names.predictions}, ${names.deadLetter}, ${names.replay}, ` +
-          `${names.shadow}, ${names.drift}, ${names.models}, ${names.rollout}; `,
+          `${names.shadow}, ${names.drift}, ${names.models}, ${names.rollout}, ${names.outcomes}, ${names.joined}, ` +
+          `${names.joinChangelog}; `,
       ),
       line,
     ).toBe(true);
@@ -191,7 +192,10 @@ describe('churn-scorer run: start-up failures are one line, exit 1, no stack tra
   test('TOPICS_CREATE=false with the schemas not registered: names the subject and the switch', async ({ stream }) => {
     const { names } = stream;
     await stream.createTopics({ partitions: 1 });
-    await stream.createTopics({ partitions: 1, topics: [names.models, names.rollout] });
+    await stream.createTopics({
+      partitions: 1,
+      topics: [names.models, names.rollout, names.outcomes, names.joined, names.joinChangelog],
+    });
     const { brokers, registryUrl } = stackEndpoints();
     const run = await runScorer({
       ...topicEnv(names),

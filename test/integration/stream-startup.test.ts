@@ -94,7 +94,17 @@ describe('stream start-up', () => {
     const listed = must(missingLine?.[1], 'the topics of the "topics missing" message')
       .split(',')
       .map((t) => t.trim());
-    const outputs = [names.predictions, names.deadLetter, names.replay, names.shadow, names.drift];
+    // ... and the outcome join's (OUTCOME_JOIN is on by default): the outcomes, joined and changelog topics.
+    const outputs = [
+      names.predictions,
+      names.deadLetter,
+      names.replay,
+      names.shadow,
+      names.drift,
+      names.outcomes,
+      names.joined,
+      names.joinChangelog,
+    ];
     expect(listed.sort()).toEqual([...outputs].sort());
     expect(output).toContain('TOPICS_CREATE');
     // nothing was created behind our back

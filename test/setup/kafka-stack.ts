@@ -9,6 +9,7 @@
 //   3. the local stack without Docker (scripts/stack/up.sh, Java + Maven), which is
 //      stopped at teardown only when this setup started it.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -178,8 +179,20 @@ async function startLocalStack(): Promise<Stack> {
     source: wasRunning ? 'local stack (already running; left running)' : 'local stack (started; stopped at teardown)',
     kafkaBrokers: env.KAFKA_BROKERS ?? '',
     schemaRegistryUrl: env.SCHEMA_REGISTRY_URL ?? '',
-    stop: wasRunning ? () => Promise.resolve() : () => runStackScript('down.sh'),
+    stop: wasRunning ? () => Promise.resolve() : () => stopUnlessKept(),
   };
+}
+
+/**
+ * down.sh, unless `.stack/keep` exists: several test runs in parallel on one machine share the stack, and the run
+ * that happened to start it must not stop it under the others (`touch .stack/keep`; `npm run stack:down` still stops it).
+ */
+async function stopUnlessKept(): Promise<void> {
+  if (existsSync(path.join(STACK_DIR, 'keep'))) {
+    note('local stack left running (.stack/keep exists)');
+    return;
+  }
+  await runStackScript('down.sh');
 }
 
 async function provisionStack(): Promise<Stack> {

@@ -11,6 +11,9 @@ export interface StreamNames {
   models: string;
   rollout: string;
   drift: string;
+  outcomes: string;
+  joined: string;
+  joinChangelog: string;
   group: string;
 }
 
@@ -26,6 +29,9 @@ export function uniqueNames(label: string): StreamNames {
     models: `test.${suffix}.models`,
     rollout: `test.${suffix}.models.rollout`,
     drift: `test.${suffix}.monitoring.drift`,
+    outcomes: `test.${suffix}.customers.outcomes`,
+    joined: `test.${suffix}.predictions.outcomes`,
+    joinChangelog: `test.${suffix}.predictions.outcomes.changelog`,
     group: `test.${suffix}.scorer`,
   };
 }
@@ -46,6 +52,9 @@ export function allTopics(names: StreamNames): string[] {
     names.models,
     names.rollout,
     names.drift,
+    names.outcomes,
+    names.joined,
+    names.joinChangelog,
   ];
 }
 
@@ -60,6 +69,9 @@ export function topicEnv(names: StreamNames): Record<string, string> {
     TOPIC_MODELS: names.models,
     TOPIC_ROLLOUT: names.rollout,
     TOPIC_DRIFT: names.drift,
+    TOPIC_OUTCOMES: names.outcomes,
+    TOPIC_PREDICTIONS_OUTCOMES: names.joined,
+    TOPIC_JOIN_CHANGELOG: names.joinChangelog,
     CONSUMER_GROUP: names.group,
   };
 }

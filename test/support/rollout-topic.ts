@@ -60,7 +60,7 @@ export function publicationTimes(records: readonly { value: PublishedRollout | n
 }
 
 /** A document with its defaults spelled out, so two spellings of one rollout compare equal. */
-export function normalizedRollout(document: RolloutDocument): Required<RolloutDocument> {
+export function normalizedRollout(document: RolloutDocument): Required<Omit<RolloutDocument, 'bandit'>> {
   return {
     champion: document.champion,
     challengers: (document.challengers ?? []).map(({ version, kind, weight }): ChallengerDocument => ({

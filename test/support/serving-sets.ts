@@ -43,6 +43,9 @@ export function throwingModel(base: ChurnModel, version: string, message: string
     reasons: () => {
       throw new Error(message);
     },
+    scoreWithReasons: () => {
+      throw new Error(message);
+    },
   };
 }
 

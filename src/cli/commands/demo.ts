@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Kafka } from 'kafkajs';
 import { defaultSchemaRegistry } from '../../app/schema-registry.js';
 import { startScorerApp, type ScorerApp } from '../../app/scorer-app.js';
 import type { Config } from '../../config/index.js';
+import { REPO_PATHS } from '../../config/repo-paths.js';
+import { createValidationRules } from '../../contract/customer.js';
 import { experimentReport } from '../../experiments/experiment-report.js';
 import { createKafka } from '../../kafka/client.js';
 import { loadModel } from '../../model/index.js';
@@ -24,6 +27,10 @@ import {
 import { agreementLine, comparisonLines, publishedLine, rolloutLine, splitLines } from '../../demo/rollout-report.js';
 import { produceAndCollect, type DemoRunResult, type ExpectedShadows } from '../../demo/run-demo.js';
 import { loadTelcoCustomers, type TelcoCustomer } from '../../demo/telco-events.js';
+import { outcomesAct } from '../../demo/outcomes-act.js';
+import { outcomesActLines } from '../../demo/outcomes-report.js';
+import type { OutcomeRule } from '../../outcomes/simulated-outcome.js';
+import { simulationLine } from '../../outcomes/simulation-report.js';
 import { rolloutOneLine } from '../../model-registry/rollout-summary.js';
 import { createStderrLogger, type Logger } from '../../observability/logger.js';
 import type { RolloutDocument } from '../../rollout/rollout-document.js';
@@ -41,7 +48,15 @@ interface DemoFlags {
   rollout: boolean;
   /** --no-worker sets it false */
   worker: boolean;
+  /** --no-outcomes sets it false */
+  outcomes: boolean;
 }
+
+/** The outcomes act: a week after the last event, as `simulate outcomes` dates them by default. */
+const DEMO_OUTCOME_DELAY_MS = 7 * 86_400_000;
+/** A worker without the join never answers: the act says so after this long instead of waiting for nothing. */
+const DEMO_FIRST_JOIN_MS = 30_000;
+const DEMO_JOIN_TIMEOUT_MS = 120_000;
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -53,15 +68,20 @@ export function demoCommand(): Command {
   return new Command('demo')
     .description(
       'End to end on the Telco data: local Kafka stack (when KAFKA_BROKERS is unset), worker, all customers in, ' +
-        'predictions out, a campaign summary; then model 1.1.0 shipped on the same worker as a shadow and a 10% canary',
+        'predictions out, a campaign summary; then model 1.1.0 shipped on the same worker as a shadow and a 10% canary; ' +
+        'then simulated outcomes joined to the predictions and the realized AUC per version',
     )
     .option('--count <n>', 'score only the first n customers of data/ (default: all 7,043)', positiveInt)
     .option('--timeout <seconds>', 'give up waiting for predictions after this long', positiveInt, 300)
     .option('--no-rollout', 'skip the second act (publish 1.0.0 and 1.1.0, shadow, canary)')
     .option(
+      '--no-outcomes',
+      'skip the third act (outcomes simulated for the scored customers, joined by the worker, realized AUC per version)',
+    )
+    .option(
       '--no-worker',
       'start no worker: only send the customers and read the predictions, which a `run` worker on the same ' +
-        'topics makes (implies --no-rollout)',
+        'topics makes (implies --no-rollout and --no-outcomes)',
     )
     .action(async (flags: DemoFlags) => {
       await runDemo(flags);
@@ -119,6 +139,9 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     process.stdout.write(report(summarize(result.scored), result, config.topics.predictions));
     if (service !== undefined && flags.rollout) {
       await rolloutAct({ config, kafka, service, customers, send, say });
+    }
+    if (service !== undefined && flags.outcomes) {
+      await outcomesActOfDemo({ config, kafka, registry: registry.client, customers, logger, say });
     }
   } finally {
     await service?.stop();
@@ -231,6 +254,68 @@ async function rolloutAct(options: {
     out(
       `  \`bin/churn-scorer experiment report --revision ${shadowRevision}\` (or ${canaryRevision}) recomputes these from the topics;`,
       '  README.md, "Shipping a new model", goes on to A/B, promote and rollback',
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * The third act: outcomes for the customers just scored, from model 1.1.0's probabilities a week after their
+ * last event (`simulate outcomes`' defaults), joined by the worker to every version's predictions of them.
+ */
+async function outcomesActOfDemo(options: {
+  config: Config;
+  kafka: Kafka;
+  registry: SchemaRegistryClient;
+  customers: readonly TelcoCustomer[];
+  logger: Logger;
+  say: (line: string) => void;
+}): Promise<void> {
+  const { config, kafka, customers, say } = options;
+  const out = (...lines: string[]) => process.stdout.write(`${lines.join('\n')}\n`);
+  out('', 'churn-scorer demo: outcomes for the customers it scored (skip with --no-outcomes)');
+  if (!config.outcomes.join) {
+    out('  skipped: the outcome join is off (OUTCOME_JOIN=false)');
+    return;
+  }
+  const truthDir = join(REPO_PATHS.churnModelsDir, DEMO_CANDIDATE);
+  const model = await loadModel(truthDir);
+  const rule: OutcomeRule = {
+    rule: 'probability',
+    flipRate: 0,
+    share: 1,
+    delayMs: DEMO_OUTCOME_DELAY_MS,
+    seed: 1,
+    offer: null,
+    acceptRate: null,
+  };
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(config.topics.joined)) {
+      out(`  skipped: topic '${config.topics.joined}' does not exist, so no worker joins outcomes on these topics`);
+      return;
+    }
+    say(`demo: simulating outcomes for ${customers.length} customers to '${config.topics.outcomes}'`);
+    const result = await outcomesAct({
+      kafka,
+      admin,
+      registry: options.registry,
+      config,
+      customers,
+      truth: { model, rules: createValidationRules({ categories: model.meta.categories, strictCategories: false }) },
+      rule,
+      logger: options.logger,
+      timeoutMs: DEMO_JOIN_TIMEOUT_MS,
+      firstAnswerMs: DEMO_FIRST_JOIN_MS,
+    });
+    if (result === undefined) return;
+    out(
+      `  ${simulationLine(result.simulation, { rule, truthModel: { dir: truthDir, version: model.meta.version } })}`,
+      ...outcomesActLines(result, config.topics.joined, DEMO_FIRST_JOIN_MS),
+      `  (outcomes drawn from ${model.meta.version}'s own probabilities: it ranks them about as well as any model can; ` +
+        'README.md, "Outcomes and realized performance", goes on to the bandit)',
     );
   } finally {
     await admin.disconnect();

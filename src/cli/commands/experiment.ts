@@ -1,21 +1,26 @@
 import { Command, InvalidArgumentError } from 'commander';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from '../../config/config-schema.js';
 import { comparisonTables } from '../../experiments/comparison-table.js';
 import { experimentReport, type ExperimentReport } from '../../experiments/experiment-report.js';
 import { readPublishedPredictions, type PublishedPredictions } from '../../experiments/published-predictions.js';
-import { createKafka } from '../../kafka/client.js';
-import { awaitKafka } from '../../kafka/startup-connect.js';
-import { createStderrLogger } from '../../observability/logger.js';
+import type { Logger } from '../../observability/logger.js';
+import { readJoinedRecords } from '../../outcomes/joined-records.js';
+import { realizedReport, type RealizedReport } from '../../outcomes/realized-report.js';
+import { realizedTables } from '../../outcomes/realized-tables.js';
 import { AvroDecoder } from '../../serde/avro-decoder.js';
-import type { ChurnPrediction } from '../../serde/avro-records.js';
+import type { ChurnPrediction, PredictionOutcome } from '../../serde/avro-records.js';
 import { CachedSchemaRegistryClient } from '../../serde/cached-schema-registry.js';
 import { HttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
-import { churnPredictionSchema } from '../../serde/schema-files.js';
+import type { SchemaRegistryClient } from '../../serde/schema-registry.js';
+import { churnPredictionSchema, predictionOutcomeSchema } from '../../serde/schema-files.js';
 import { CliError } from '../fatal-error.js';
+import { withKafkaSession } from '../kafka-session.js';
 import { configWithFlags } from '../options.js';
 
 interface ReportFlags {
   revision?: number;
+  last?: number;
   json?: boolean;
 }
 
@@ -28,14 +33,21 @@ export function experimentCommand(): Command {
       .description(
         'Read the predictions and shadow topics (read_committed, up to their ends now) and print the comparison ' +
           'of a rollout revision: per variant count, mean score, histogram, churn rate; per shadow against the ' +
-          'champion on the same events agreement, mean |dp|, PSI and riskiest-25% overlap',
+          'champion on the same events agreement, mean |dp|, PSI and riskiest-25% overlap; and from the joined ' +
+          'outcomes topic, per version and variant, the realized AUC, log-loss, riskiest-25% precision and recall, ' +
+          "calibration, and each served version's inverse-propensity reward estimate",
       )
       .option(
         '--revision <n>',
         'rollout revision to compare (default: the highest on the predictions topic)',
         parseRevision,
       )
-      .option('--json', 'print the report as JSON (variants and shadows as GET /experiments shows them)')
+      .option(
+        '--last <n>',
+        'realized performance over the last n joins of each version and variant (default: every join)',
+        parseLast,
+      )
+      .option('--json', 'print the report as JSON (variants, shadows and realized as GET /experiments shows them)')
       .action(async (flags: ReportFlags) => {
         await runReport(flags);
       }),
@@ -51,18 +63,17 @@ function parseRevision(value: string): number {
   return revision;
 }
 
+function parseLast(value: string): number {
+  const last = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(last) || last < 1) {
+    throw new InvalidArgumentError('must be a number of joins (an integer from 1)');
+  }
+  return last;
+}
+
 async function runReport(flags: ReportFlags): Promise<void> {
   const config = configWithFlags({});
-  const logger = createStderrLogger({
-    name: config.service.name,
-    level: config.log.level === 'info' ? 'warn' : config.log.level,
-    format: config.log.format,
-  });
-  const kafka = createKafka(config.kafka, logger);
-  await awaitKafka(config.kafka, logger, config.service.startupTimeoutMs);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  await withKafkaSession(config, async ({ kafka, admin, logger }) => {
     const topics = [config.topics.predictions, config.topics.shadow];
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
@@ -72,7 +83,8 @@ async function runReport(flags: ReportFlags): Promise<void> {
           '(a running worker creates them)',
       );
     }
-    const decoder = predictionDecoder(config);
+    const registry = registryClient(config);
+    const decoder = new AvroDecoder<ChurnPrediction>({ registry, readerType: churnPredictionSchema().type });
     const [live, shadow] = await Promise.all(
       topics.map((topic) => readPublishedPredictions(kafka, admin, topic, { decoder, logger })),
     );
@@ -87,26 +99,47 @@ async function runReport(flags: ReportFlags): Promise<void> {
           (report.revisions.length === 0 ? 'none' : report.revisions.join(', ')),
       );
     }
-    process.stdout.write(flags.json === true ? `${JSON.stringify(report, null, 2)}\n` : reportText(report, read));
-  } finally {
-    await admin.disconnect();
-  }
+    const realized = existing.has(config.topics.joined)
+      ? await readRealized(kafka, admin, config.topics.joined, { registry, logger, last: flags.last })
+      : null;
+    process.stdout.write(
+      flags.json === true
+        ? `${JSON.stringify({ ...report, realized }, null, 2)}\n`
+        : reportText(report, read, { realized, joinedTopic: config.topics.joined }),
+    );
+  });
 }
 
-function predictionDecoder(config: Config): AvroDecoder<ChurnPrediction> {
-  const registry = new CachedSchemaRegistryClient(
+function registryClient(config: Config): SchemaRegistryClient {
+  return new CachedSchemaRegistryClient(
     new HttpSchemaRegistryClient({
       url: config.registry.url,
       username: config.registry.username ?? undefined,
       password: config.registry.password ?? undefined,
     }),
   );
-  return new AvroDecoder<ChurnPrediction>({ registry, readerType: churnPredictionSchema().type });
+}
+
+/** The joined topic (PredictionOutcome records the outcome join wrote), read and recomputed. */
+async function readRealized(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  options: { registry: SchemaRegistryClient; logger: Logger; last: number | undefined },
+): Promise<RealizedReport> {
+  const decoder = new AvroDecoder<PredictionOutcome>({
+    registry: options.registry,
+    readerType: predictionOutcomeSchema().type,
+  });
+  const joined = await readJoinedRecords(kafka, admin, topic, { decoder, logger: options.logger });
+  for (const skipped of joined.undecodable) options.logger.warn(`not a PredictionOutcome, left out: ${skipped}`);
+  return realizedReport(topic, joined.records, { last: options.last });
 }
 
 function reportText(
   report: ExperimentReport,
   read: { live: PublishedPredictions; shadow: PublishedPredictions },
+  outcomes: { realized: RealizedReport | null; joinedTopic: string },
 ): string {
   const counted = (r: PublishedPredictions) =>
     `${r.predictions.length} predictions from ${r.topic}` +
@@ -125,5 +158,14 @@ function reportText(
       `${report.unmatched_shadow_predictions} shadow predictions of this revision have no live champion prediction of the same event`,
     );
   }
+  lines.push(
+    '',
+    ...(outcomes.realized === null
+      ? [
+          `realized performance: topic ${outcomes.joinedTopic} does not exist (a worker with OUTCOME_JOIN=true ` +
+            'creates it; check TOPIC_PREDICTIONS_OUTCOMES)',
+        ]
+      : realizedTables(outcomes.realized)),
+  );
   return `${lines.join('\n')}\n`;
 }

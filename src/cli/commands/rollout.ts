@@ -1,4 +1,14 @@
 import { Command } from 'commander';
+import type { Admin } from 'kafkajs';
+import {
+  banditArms,
+  banditDocumentFromFlags,
+  DEFAULT_BANDIT_CEILING,
+  DEFAULT_BANDIT_FLOOR,
+  DEFAULT_BANDIT_REWARD,
+  hasBandit,
+  sameBanditSetup,
+} from '../../bandit/bandit-rollout.js';
 import type { Config } from '../../config/index.js';
 import { loadModel } from '../../model/index.js';
 import { requirePublished } from '../../model-registry/published-models.js';
@@ -14,15 +24,21 @@ import {
 } from '../../model-registry/rollout-record.js';
 import { formatPercent, rolloutOneLine, rolloutShares } from '../../model-registry/rollout-summary.js';
 import { DEFAULT_ROLLOUT_SALT } from '../../rollout/rollout.js';
+import { BANDIT_REWARDS, type RolloutDocument } from '../../rollout/rollout-document.js';
+import { CliError } from '../fatal-error.js';
 import { configWithFlags } from '../options.js';
 import { withRegistry } from '../registry-session.js';
 
 interface SetFlags {
-  champion: string;
+  champion?: string;
   canary?: string[];
   ab?: string[];
   shadow?: string[];
   salt?: string;
+  bandit?: string;
+  reward?: string;
+  floor?: string;
+  ceiling?: string;
 }
 
 // No default list: commander would print "(default: [])" in the help.
@@ -43,7 +59,7 @@ export function rolloutCommand(): Command {
         'verify, except that the champion may be the version of the MODEL_DIR model, which every worker has locally. ' +
         'A customer is assigned by a hash of its id, so it keeps its variant while the weights only grow.',
     )
-    .requiredOption('--champion <version>', 'the version serving every customer no challenger takes')
+    .option('--champion <version>', 'the version serving every customer no challenger takes (or --bandit)')
     .option('--canary <version=percent>', 'a canary and its share of customers, e.g. 1.1.0=10%; repeatable', repeatable)
     .option('--ab <version=percent>', 'an A/B challenger and its share, e.g. 1.1.0=50%; repeatable', repeatable)
     .option(
@@ -55,8 +71,31 @@ export function rolloutCommand(): Command {
       '--salt <salt>',
       `seed of the customers' buckets (default ${DEFAULT_ROLLOUT_SALT}); a new one reshuffles all`,
     )
+    .option(
+      '--bandit <versions>',
+      'a Thompson-sampling bandit over these versions, e.g. 1.0.0,1.1.0 (the first serves as champion; equal ' +
+        'weights at first, then every BANDIT_INTERVAL_MS from the joined outcomes); instead of --champion/--canary/--ab',
+    )
+    .option(
+      '--reward <reward>',
+      `the bandit's reward: ${BANDIT_REWARDS.join(' or ')} (default ${DEFAULT_BANDIT_REWARD})`,
+    )
+    .option('--floor <percent>', `the bandit's least share per version (default ${DEFAULT_BANDIT_FLOOR}%)`)
+    .option('--ceiling <percent>', `the bandit's largest share per version (default ${DEFAULT_BANDIT_CEILING}%)`)
     .action(async (flags: SetFlags) => {
       const config = configWithFlags({});
+      if (flags.bandit !== undefined) {
+        await setBandit(config, flags);
+        return;
+      }
+      if (flags.reward !== undefined || flags.floor !== undefined || flags.ceiling !== undefined) {
+        throw new CliError('--reward, --floor and --ceiling set a bandit: use them with --bandit VERSION,VERSION');
+      }
+      if (flags.champion === undefined) {
+        throw new CliError(
+          'rollout set needs --champion VERSION (with --canary, --ab, --shadow) or --bandit VERSION,VERSION',
+        );
+      }
       const document = documentFromFlags({
         champion: flags.champion,
         canary: flags.canary ?? [],
@@ -99,6 +138,7 @@ export function rolloutCommand(): Command {
           published_at: current?.published_at ?? null,
           rollout: current?.rollout ?? null,
           shares: current === undefined ? [] : rolloutShares(current.rollout),
+          bandit: current !== undefined && hasBandit(current.rollout) ? banditView(config, current.rollout) : null,
           history: current?.history ?? [],
           refused,
         };
@@ -115,6 +155,7 @@ export function rolloutCommand(): Command {
                   `  ${s.role.padEnd(9)} ${s.version}${s.percent === undefined ? '' : `  ${formatPercent(s.percent)}`}`,
               ),
               `  salt      ${current.rollout.salt ?? `${DEFAULT_ROLLOUT_SALT} (default)`}`,
+              ...banditLines(config, current.rollout),
               `  history   ${current.history.length} earlier revision${current.history.length === 1 ? '' : 's'}` +
                 (current.history[0] === undefined
                   ? ''
@@ -183,8 +224,99 @@ function requireCurrent(config: Config, current: RolloutRecord | undefined, what
 
 function printPublished(config: Config, record: RolloutRecord, what: string): void {
   process.stdout.write(
-    `rollout revision ${record.revision} published to ${config.topics.rollout}: ${what}${rolloutOneLine(record.rollout)}\n`,
+    `rollout revision ${record.revision} published to ${config.topics.rollout}: ${what}${rolloutOneLine(record.rollout)}` +
+      `${banditSummary(record.rollout)}\n`,
   );
+}
+
+/**
+ * `rollout set --bandit`: the flags are checked before Kafka is contacted; the bandit counts the joined outcomes
+ * from the joined topic's end offsets now, so outcomes of earlier predictions do not count. The same bandit in
+ * force already (arms, reward, floor, ceiling, shadows, salt) publishes nothing: its posteriors are kept.
+ */
+async function setBandit(config: Config, flags: SetFlags): Promise<void> {
+  if (flags.champion !== undefined || (flags.canary ?? []).length > 0 || (flags.ab ?? []).length > 0) {
+    throw new CliError(
+      '--bandit names every serving version (the first serves as champion): leave out --champion, --canary and --ab',
+    );
+  }
+  const bandit = {
+    bandit: flags.bandit ?? '',
+    reward: flags.reward,
+    floor: flags.floor,
+    ceiling: flags.ceiling,
+    shadow: flags.shadow ?? [],
+    salt: flags.salt,
+  };
+  banditDocumentFromFlags(bandit, {});
+  const localVersion = await localModelVersion(config);
+  const result = await withRegistry(config, { ensureTopics: true }, async ({ kafka, admin }) => {
+    const document = banditDocumentFromFlags(bandit, await joinedEndOffsets(admin, config.topics.joined));
+    return changeRollout(kafka, admin, config, (snapshot) => {
+      requirePublished(document, snapshot.models, { topic: config.topics.models, localVersion });
+      const current = snapshot.rollout.current;
+      const unchanged =
+        current !== undefined && snapshot.rollout.refused.length === 0 && sameBanditSetup(current.rollout, document);
+      return unchanged ? undefined : nextRolloutRecord(current, document, new Date().toISOString());
+    });
+  });
+  if (result.published === undefined) {
+    const current = result.previous as RolloutRecord;
+    process.stdout.write(
+      `rollout unchanged: revision ${current.revision} on ${config.topics.rollout} is this bandit already ` +
+        `(${rolloutOneLine(current.rollout)}${banditSummary(current.rollout)}); nothing published\n`,
+    );
+    return;
+  }
+  printPublished(config, result.published, '');
+}
+
+/** Every partition's end offset of the joined topic now ({} when it does not exist yet: every record counts). */
+async function joinedEndOffsets(admin: Admin, topic: string): Promise<Record<string, string>> {
+  if (!(await admin.listTopics()).includes(topic)) return {};
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return Object.fromEntries(offsets.map(({ partition, high }) => [String(partition), high]));
+}
+
+/** "; bandit step 3, reward correct-decision, floor 10%, ceiling 90%" */
+function banditSummary(document: RolloutDocument): string {
+  const { bandit } = document;
+  if (bandit === undefined) return '';
+  return (
+    `; bandit step ${bandit.step}, reward ${bandit.reward}, ` +
+    `floor ${formatPercent(bandit.floor)}, ceiling ${formatPercent(bandit.ceiling)}`
+  );
+}
+
+function banditView(config: Config, document: RolloutDocument & { bandit: NonNullable<RolloutDocument['bandit']> }) {
+  const { bandit } = document;
+  return {
+    step: bandit.step,
+    reward: bandit.reward,
+    floor: bandit.floor,
+    ceiling: bandit.ceiling,
+    arms: banditArms(document),
+    joined_topic: config.topics.joined,
+    read_to: bandit.read_to,
+  };
+}
+
+function banditLines(config: Config, document: RolloutDocument): string[] {
+  if (!hasBandit(document)) return [];
+  const { bandit } = document;
+  const partitions = Object.entries(bandit.read_to).map(([partition, offset]) => `${partition}:${offset}`);
+  const width = Math.max(...bandit.arms.map((arm) => arm.length));
+  return [
+    `  step      ${bandit.step} (reward ${bandit.reward}, floor ${formatPercent(bandit.floor)}, ` +
+      `ceiling ${formatPercent(bandit.ceiling)}, every ${config.outcomes.banditIntervalMs} ms)`,
+    ...banditArms(document).map(
+      (arm) =>
+        `  posterior ${arm.version.padEnd(width)}  Beta(${1 + arm.successes}, ${1 + arm.failures}): ` +
+        `${arm.successes} successes, ${arm.failures} failures`,
+    ),
+    `  read_to   ${partitions.length === 0 ? '(every partition from its beginning)' : partitions.join(' ')} on ` +
+      config.topics.joined,
+  ];
 }
 
 /**

@@ -22,7 +22,8 @@ function appConfig(overrides: ConfigOverrides = {}): Config {
     env: {},
     repoRoot: REPO_ROOT,
     cwd: REPO_ROOT,
-    args: { ...overrides, http: { port: 0, host: '127.0.0.1' } },
+    // The outcome join needs consumer events and a custom assignment the fakes do not have (test/integration has it).
+    args: { outcomes: { join: false }, ...overrides, http: { port: 0, host: '127.0.0.1' } },
   });
 }
 

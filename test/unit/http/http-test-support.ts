@@ -76,7 +76,7 @@ export interface TestServer {
  */
 export async function buildTestServer(
   options: { config?: Config } & Partial<
-    Pick<HttpServerOptions, 'readiness' | 'liveness' | 'serving' | 'experiments' | 'drift'>
+    Pick<HttpServerOptions, 'readiness' | 'liveness' | 'serving' | 'experiments' | 'realized' | 'drift'>
   > = {},
 ): Promise<TestServer> {
   const registry = createMetricsRegistry({ processMetrics: true });
@@ -87,6 +87,7 @@ export async function buildTestServer(
     logger: createLogger({ name: 'test', level: 'silent' }),
     metrics: registry,
     ...(options.experiments === undefined ? {} : { experiments: options.experiments }),
+    ...(options.realized === undefined ? {} : { realized: options.realized }),
     ...(options.drift === undefined ? {} : { drift: options.drift }),
     ...(options.readiness === undefined ? {} : { readiness: options.readiness }),
     ...(options.liveness === undefined ? {} : { liveness: options.liveness }),

@@ -171,7 +171,8 @@ describe('GET /experiments', () => {
     const res = await app.inject({ url: '/experiments' });
     expect(res.statusCode).toBe(200);
     const body = res.json<Record<string, unknown>>();
-    expect(body).toEqual(JSON.parse(JSON.stringify(tracker.summary())) as unknown);
+    // no outcome join in this server: realized is null
+    expect(body).toEqual({ ...(JSON.parse(JSON.stringify(tracker.summary())) as object), realized: null });
     expect(body).toMatchObject({
       revision: 7,
       rollout: { champion: '1.0.0', challengers: [{ version: '1.1.0', kind: 'canary', weight: 20 }], shadows: [] },
@@ -235,7 +236,7 @@ describe('GET /experiments', () => {
       '#/components/schemas/Experiments',
     );
     expect(Object.keys(doc.components.schemas['Experiments']?.properties ?? {}).sort()).toEqual(
-      ['note', 'previous', 'revision', 'rollout', 'shadows', 'since', 'variants'].sort(),
+      ['note', 'previous', 'realized', 'revision', 'rollout', 'shadows', 'since', 'variants'].sort(),
     );
   });
 });
@@ -254,6 +255,8 @@ describe('GET /experiments without a stream (serve)', () => {
       });
       expect(body['note']).toMatch(/comparisons come from the predictions the stream commits/);
       expect(await registry.metrics()).not.toContain('churn_experiment_');
+      expect(body['realized']).toBeNull();
+      expect(await registry.metrics()).not.toContain('churn_realized_');
     } finally {
       await sidePortOnly.close();
     }

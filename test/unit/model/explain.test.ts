@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findRepoRoot } from '../../../src/config/repo-root.js';
 import { independentExplanation, type ModelJson } from '../../support/independent-explanation.js';
+import { must } from '../../support/must.js';
 import {
   createValidationRules,
+  STRING_CATEGORICAL_FEATURES,
   validateCustomer,
   type Customer,
   type ValidationRules,
@@ -180,6 +182,31 @@ describe.each(['1.0.0', '1.1.0'])('explanations of models/churn/%s', (version) =
       expect(model.reasons(customer, 3)).toEqual(explainer.reasons(customer, 3));
       expect(sigmoid(model.explain(customer).logit)).toBe(model.score(customer));
     }
+  });
+
+  it("scoreWithReasons is the score (bit for bit), the reasons and the customer's codes under meta.reference", () => {
+    const lenient = createValidationRules({ categories: model.meta.categories, strictCategories: false });
+    const reference = model.meta.reference;
+    if (reference === undefined) throw new Error(`${version} has no reference`);
+    const customers = parity.map((line) => validated(line.raw, strict));
+    // Unseen categories (code -1), and a tab that normalizes to itself (the drift count's missing value).
+    const raw = (parity[0] as ParityLine).raw;
+    customers.push(validated({ ...raw, contract: 'Three year', gender: 'other', partner: '\t' }, lenient));
+    for (const [i, customer] of customers.entries()) {
+      const codes = STRING_CATEGORICAL_FEATURES.map((field) =>
+        (reference.categorical[field]?.categories ?? []).indexOf(customer[field]),
+      );
+      for (const n of [0, 3, 19]) {
+        const scored = model.scoreWithReasons(customer, n);
+        expect(scored.probability, `customer ${i}`).toBe(model.score(customer));
+        expect(scored.reasons, `customer ${i}, n=${n}`).toEqual(explainer.reasons(customer, n));
+        expect(scored.categoryCodes, `customer ${i}`).toEqual(codes);
+      }
+    }
+    expect(model.scoreWithReasons(must(customers.at(-1), 'last'), 3).categoryCodes.filter((c) => c < 0)).toHaveLength(
+      3,
+    );
+    expect(() => model.scoreWithReasons(must(customers[0], 'first'), -1)).toThrow(RangeError);
   });
 
   it('topReasons takes n and refuses a negative or fractional n', () => {

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { findRepoRoot } from '../../../src/config/repo-root.js';
 import {
   createValidationRules,
+  STRING_CATEGORICAL_FEATURES,
   validateCustomer,
   type Customer,
   type ValidationRules,
@@ -37,6 +38,12 @@ function parityCustomers(version: string, rules: ValidationRules): Customer[] {
       if (!result.ok) throw new Error(JSON.stringify(result.errors));
       return result.customer;
     });
+}
+
+function validated(rules: ValidationRules, input: unknown): Customer {
+  const result = validateCustomer(input, rules);
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return result.customer;
 }
 
 /** The figures of all the records counted as one window. */
@@ -287,6 +294,47 @@ describe('DriftCounts and summarizeDrift: counting one window and reading its fi
     expect(() => {
       left.mergeFrom(new DriftCounts(driftBaseline(reference)));
     }).toThrow(RangeError);
+  });
+
+  it('counts coded customers (ChurnModel.scoreWithReasons) as it counts them by value, whatever the codes are of', async () => {
+    const model = await loadModel(join(MODELS_DIR, '1.0.0'));
+    const lenient = createValidationRules({ categories: model.meta.categories, strictCategories: false });
+    const all = [
+      ...customers,
+      validated(lenient, { ...customer(0), contract: 'Three year', gender: 'other', partner: '\t' }),
+    ];
+    // The same categories in another order: its codes are not this baseline's bins.
+    const reordered: ModelReference = {
+      ...reference,
+      categorical: Object.fromEntries(
+        Object.entries(reference.categorical).map(([field, c]) => [
+          field,
+          { ...c, categories: [...c.categories].reverse(), counts: [...c.counts].reverse() },
+        ]),
+      ),
+    };
+    const baseline = driftBaseline(reference);
+    const byValue = new DriftCounts(baseline);
+    const coded = new DriftCounts(baseline);
+    const otherOrder = new DriftCounts(baseline);
+    all.forEach((c, i) => {
+      const scored = model.scoreWithReasons(c, 0);
+      byValue.addScored(c, i / all.length);
+      coded.addScoredCoded(c, i / all.length, scored.categoryCodes, reference);
+      // Codes of the reordered reference, as a model trained on it would give them.
+      const codes = scored.categoryCodes.map((code, j) => {
+        const field = must(STRING_CATEGORICAL_FEATURES[j], `field ${j}`);
+        return code < 0 ? -1 : must(reordered.categorical[field], field).categories.length - 1 - code;
+      });
+      otherOrder.addScoredCoded(c, i / all.length, codes, reordered);
+    });
+    const window = { start: 0, end: 1 };
+    const expected = summarizeDrift(byValue, window, DEFAULT_DRIFT_THRESHOLDS);
+    expect(summarizeDrift(coded, window, DEFAULT_DRIFT_THRESHOLDS)).toEqual(expected);
+    expect(summarizeDrift(otherOrder, window, DEFAULT_DRIFT_THRESHOLDS)).toEqual(expected);
+    const f = byFeature(expected);
+    expect(f.get('partner')).toMatchObject({ missing_rate: 1 / all.length });
+    expect(f.get('contract')).toMatchObject({ unseen_rate: 1 / all.length });
   });
 
   it('refuses a score that is not a probability and counts nothing for it', () => {

@@ -24,7 +24,8 @@ describe('parseRollout: a valid document', () => {
       shadows: ['3.0.0-rc1'],
     });
     expect(rollout.salt).toBe(DEFAULT_ROLLOUT_SALT);
-    expect(rollout.champion).toEqual({ version: '1.0.0', variant: 'champion' });
+    // the champion serves what the challengers leave: 100 - 5 - 25 - 0.5 percent
+    expect(rollout.champion).toEqual({ version: '1.0.0', variant: 'champion', probability: 0.695 });
     expect(
       rollout.challengers.map(({ version, kind, weight, first, end, assignment }) => ({
         version,
@@ -41,7 +42,7 @@ describe('parseRollout: a valid document', () => {
         weight: 5,
         first: 0,
         end: 500,
-        assignment: { version: '1.1.0', variant: 'canary' },
+        assignment: { version: '1.1.0', variant: 'canary', probability: 0.05 },
       },
       {
         version: '2.0.0',
@@ -49,7 +50,7 @@ describe('parseRollout: a valid document', () => {
         weight: 25,
         first: 7500,
         end: 10_000,
-        assignment: { version: '2.0.0', variant: 'ab' },
+        assignment: { version: '2.0.0', variant: 'ab', probability: 0.25 },
       },
       {
         version: '2.1.0',
@@ -57,7 +58,7 @@ describe('parseRollout: a valid document', () => {
         weight: 0.5,
         first: 7450,
         end: 7500,
-        assignment: { version: '2.1.0', variant: 'ab' },
+        assignment: { version: '2.1.0', variant: 'ab', probability: 0.005 },
       },
     ]);
     expect(rollout.shadows).toEqual(['3.0.0-rc1']);
@@ -104,7 +105,7 @@ describe('parseRollout: an invalid document names each bad field', () => {
     [
       { ...CHAMPION, challenger: [] },
       'challenger',
-      'is not a rollout field (expected champion, challengers, shadows, salt)',
+      'is not a rollout field (expected champion, challengers, shadows, salt, bandit)',
     ],
     [{ ...CHAMPION, salt: '' }, 'salt', 'must be a non-empty string, got ""'],
     [
@@ -203,7 +204,7 @@ describe('parseRollout: an invalid document names each bad field', () => {
     expect(error.message.split('\n')).toHaveLength(6);
     expect(error.message).toContain('  - challengers[0].weight: must be a percent from 0 to 100, got 120');
     expect(error.oneLine).toBe(
-      'invalid rollout: extra: is not a rollout field (expected champion, challengers, shadows, salt); ' +
+      'invalid rollout: extra: is not a rollout field (expected champion, challengers, shadows, salt, bandit); ' +
         'champion: must be a model version (a non-empty string), got ""; ' +
         'challengers[0].kind: must be one of "canary", "ab", got "blue"; ' +
         'challengers[0].weight: must be a percent from 0 to 100, got 120; ' +

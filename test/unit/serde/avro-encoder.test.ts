@@ -28,6 +28,8 @@ const prediction: ChurnPrediction = {
     { feature: 'contract=month-to-month', value: 'month-to-month', contribution: 0.71 },
     { feature: 'tenure', value: '1', contribution: -0.07 },
   ],
+  event_time: 1_794_999_999_000,
+  assignment_probability: 0.1,
 };
 
 describe('AvroEncoder', () => {

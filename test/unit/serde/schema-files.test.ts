@@ -6,6 +6,8 @@ import {
   SchemaFileError,
   churnPredictionSchema,
   customerEventSchema,
+  customerOutcomeSchema,
+  predictionOutcomeSchema,
   loadSchemaFile,
   parseSchema,
 } from '../../../src/serde/schema-files.js';
@@ -113,11 +115,18 @@ describe('schemas/*.avsc', () => {
           }) as unknown,
         },
       ],
+      ['event_time', { type: 'long', logicalType: 'timestamp-millis' }],
+      ['assignment_probability', 'double'],
     ]);
   });
 
   it('document every field', () => {
-    for (const schema of [customerEventSchema(), churnPredictionSchema()]) {
+    for (const schema of [
+      customerEventSchema(),
+      churnPredictionSchema(),
+      customerOutcomeSchema(),
+      predictionOutcomeSchema(),
+    ]) {
       for (const field of fields(schema.text)) expect(field.doc, `${schema.fullName}.${field.name}`).toMatch(/\w{3,}/);
     }
     const reason = fields(churnPredictionSchema().text).find((f) => f.name === 'reasons')?.type as {

@@ -168,6 +168,7 @@ describe('prediction records', () => {
       model: { name: 'churn', version: '1.0.0', threshold: 0.5 },
       variant: 'canary',
       rolloutRevision: 12,
+      assignmentProbability: 0.25,
       replay: true,
       scoredAt: 1000,
       source: { topic: 'customers.replay', partition: 1, offset: '99' },
@@ -202,6 +203,8 @@ describe('prediction records', () => {
         { feature: 'totalcharges', value: '29.85', contribution: 0.01 },
         { feature: 'gender=other', value: 'other', contribution: 0 },
       ],
+      event_time: 1,
+      assignment_probability: 0.25,
     });
   });
 

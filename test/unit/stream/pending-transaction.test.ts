@@ -45,6 +45,7 @@ function scored(name: string, bytes: number, churn = false, eventTime = 0): Scor
     score: churn ? 0.7 : 0.2,
     shadowScores: [],
     customer,
+    categoryCodes: [],
   };
 }
 
