@@ -303,6 +303,7 @@ function targets(r: BenchReport): string {
       at32 ? `${fixed(at32.churn_scorer.latency_ms.p99, 2)} ms` : 'n/a',
       met(at32 ? at32.churn_scorer.latency_ms.p99 <= 5 : undefined),
     ],
+    ...httpWrkTargets(r),
     [
       'stream >= 3x the Python loop, exactly-once on',
       streamRatio === undefined ? 'n/a' : times(streamRatio),
@@ -325,6 +326,28 @@ function targets(r: BenchReport): string {
     ],
   ];
   return markdownTable(['target (issue 5, issue 12)', 'measured', 'status'], rows);
+}
+
+/** Issue 14's HTTP targets, from the pinned wrk runs of `serve --workers N` (one process per core). */
+function httpWrkTargets(r: BenchReport): string[][] {
+  const runs = r.http?.pinned?.runs.filter((run) => run.tool === 'wrk') ?? [];
+  const many = runs.filter((run) => run.server.startsWith('churn-scorer') && !run.server.endsWith('--workers 1'));
+  const best = many.sort((a, b) => b.requests_per_second - a.requests_per_second)[0];
+  const fastapi = runs.find((run) => run.server.startsWith('FastAPI'));
+  if (best === undefined) return [];
+  const vsFastapi = fastapi === undefined ? NaN : ratio(best.requests_per_second, fastapi.requests_per_second);
+  return [
+    [
+      `HTTP p99 <= 5 ms at 32 connections, wrk (${best.server}, issue 14)`,
+      `${fixed(best.latency_ms.p99, 2)} ms`,
+      met(best.latency_ms.p99 <= 5),
+    ],
+    [
+      `HTTP >= 25x FastAPI req/s at 32 connections, wrk (${best.server}, issue 14)`,
+      times(vsFastapi),
+      met(Number.isFinite(vsFastapi) ? vsFastapi >= 25 : undefined),
+    ],
+  ];
 }
 
 export function renderSummary(r: BenchReport): string {

@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runHttpBench, type HttpBenchResult } from './http/http-bench.js';
@@ -112,6 +113,33 @@ function prepare(report: BenchReport): void {
       timeout: 600_000,
     });
   }
+  if (only.has('http')) {
+    say('bash scripts/bench/http-tools.sh (wrk and taskset, Debian packages, for the pinned HTTP comparison)');
+    try {
+      execFileSync('bash', ['scripts/bench/http-tools.sh'], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+        timeout: 300_000,
+      });
+    } catch (err) {
+      // Optional: without wrk (no root for apt) the http section measures with autocannon alone and says so.
+      (report.errors ??= {})['http-tools'] = `scripts/bench/http-tools.sh failed: ${(err as Error).message}`;
+    }
+  }
+  if (only.has('clients')) {
+    say('bash scripts/bench/kafka-clients.sh (@confluentinc/kafka-javascript into bench/clients, built once)');
+    try {
+      execFileSync('bash', ['scripts/bench/kafka-clients.sh'], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+        timeout: 900_000,
+      });
+    } catch (err) {
+      // Optional: without the native build (no compiler, no root for apt) the other sections still run.
+      (report.errors ??= {})['clients'] = `scripts/bench/kafka-clients.sh failed: ${(err as Error).message}`;
+      only.delete('clients');
+    }
+  }
   if (only.has('peers')) {
     say('bash scripts/bench/kafka-streams-peer.sh (the Kafka Streams peer, built with Maven once)');
     try {
@@ -165,6 +193,8 @@ async function main(): Promise<void> {
         seconds: sizes.httpSeconds,
         warmupSeconds: sizes.httpWarmupSeconds,
         runId: stamp.id,
+        // issue 14: one process per core beside one process, wrk beside autocannon
+        pinned: { connections: 32, workers: [1, Math.max(2, availableParallelism())] },
       }),
     );
     report.load.after_http = loadAverage();

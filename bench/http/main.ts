@@ -1,4 +1,5 @@
 /** `npm run bench:http [-- --quick]`: section 2 on its own. */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { stopAll } from '../lib/children.js';
 import { writeResult } from '../lib/results.js';
@@ -13,6 +14,7 @@ try {
     seconds: Number(values.seconds ?? (quick ? 3 : 10)),
     warmupSeconds: quick ? 1 : 2,
     runId: stamp.id,
+    pinned: { connections: 32, workers: [1, Math.max(2, availableParallelism())] },
   });
   console.log(httpTable(result));
   console.log(`written ${writeResult(stamp, 'http', { result })}`);

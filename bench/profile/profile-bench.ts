@@ -92,6 +92,9 @@ export async function profileServe(
       dir,
       LAUNCHER,
       'serve',
+      // one process: the profile is of the request path, not of N workers and their primary
+      '--workers',
+      '1',
       '--host',
       '127.0.0.1',
       '--port',

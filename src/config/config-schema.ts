@@ -93,6 +93,12 @@ export const ConfigSchema = Type.Object(
           PositiveInt,
           'open side-port connections at most; more are closed at once',
         ),
+        // `serve` only: `run` stays one process (its stream worker owns partitions and transactions).
+        workers: env(
+          'HTTP_WORKERS',
+          Type.Integer({ minimum: 0, maximum: 1024 }),
+          '`serve`: processes sharing the side-port (node:cluster); 0 = one per core, 1 = no cluster',
+        ),
         pressure: Type.Object(
           {
             // 0 switches a limit off.

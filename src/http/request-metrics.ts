@@ -20,3 +20,11 @@ export function installRequestMetrics(app: FastifyInstance, metrics: HttpMetrics
     done();
   });
 }
+
+/** `serve --workers N`: this worker's count of the requests it answered (one pre-bound series, no label hashing). */
+export function countWorkerRequests(app: FastifyInstance, answered: { inc(): void }): void {
+  app.addHook('onResponse', (_request, _reply, done) => {
+    answered.inc();
+    done();
+  });
+}

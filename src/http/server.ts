@@ -23,7 +23,9 @@ import { modelRoute } from './plugins/model-route.js';
 import { openApi } from './plugins/openapi.js';
 import { predictRoutes } from './plugins/predict-routes.js';
 import type { ProbeCheck } from '../observability/health.js';
-import { installRequestMetrics } from './request-metrics.js';
+import { countWorkerRequests, installRequestMetrics } from './request-metrics.js';
+import type { ClusterWorkerMetrics } from './cluster/cluster-worker.js';
+import { workerRequestsCounter } from '../observability/cluster-metrics.js';
 import { realizedSchemas } from './realized-schemas.js';
 import { sharedSchemas } from './schemas.js';
 
@@ -75,6 +77,12 @@ export interface HttpServerOptions {
   readiness?: ProbeCheck | readonly ProbeCheck[];
   /** /livez fails when a check fails (the stream worker reports a stuck consumer here). */
   liveness?: ProbeCheck | readonly ProbeCheck[];
+  /**
+   * `serve --workers N`: this process is one of N answering on the same port (src/http/cluster). GET /metrics then
+   * answers the whole server's metrics, which the primary gathers from every worker, and each worker counts the
+   * requests it answers in churn_http_worker_requests_total{worker}. Without it, this process's registry.
+   */
+  cluster?: ClusterWorkerMetrics;
 }
 
 function checks(value: ProbeCheck | readonly ProbeCheck[] | undefined): readonly ProbeCheck[] {
@@ -151,7 +159,19 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     ...(options.realized === undefined ? {} : { realized: options.realized }),
   });
   await app.register(monitoringRoute, { monitoring });
-  await app.register(metricsRoute, { registry: metrics, beforeScrape: championInfo });
+  const { cluster } = options;
+  if (cluster !== undefined) {
+    cluster.contribute(() => {
+      championInfo();
+      return metrics.getMetricsAsJSON();
+    });
+    countWorkerRequests(app, workerRequestsCounter(metrics, cluster.worker));
+  }
+  await app.register(metricsRoute, {
+    registry: metrics,
+    beforeScrape: championInfo,
+    ...(cluster === undefined ? {} : { text: () => cluster.text() }),
+  });
   return app;
 }
 

@@ -81,8 +81,10 @@ async function publicationTime(stream: StreamFixture, revision: number): Promise
 
 /** `churn-scorer serve <args>` on the test's topics, with what its side-port answers. */
 async function startServe(stream: StreamFixture, name: string, args: string[], env: Record<string, string> = {}) {
+  // One process: the test times what one follower serves, through that process's /metrics and /predict.
   const process = new ManagedProcess(`${stream.names.suffix}-${name}`, ['serve', ...args], {
     ...WORKER_TEST_ENV,
+    HTTP_WORKERS: '1',
     ...topicEnv(stream.names),
     ...env,
   });

@@ -55,6 +55,7 @@ describe('loadConfig defaults', () => {
       headersTimeoutMs: 10000,
       keepAliveTimeoutMs: 72000,
       maxConnections: 256,
+      workers: 0,
       pressure: {
         maxEventLoopDelayMs: 1000,
         maxHeapUsedPercent: 90,
