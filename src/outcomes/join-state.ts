@@ -98,6 +98,11 @@ export class JoinState {
     return this.pending.get(customerid) ?? NONE;
   }
 
+  /** Whether a transaction's changes are open on it (begun, neither committed nor discarded). */
+  get staging(): boolean {
+    return this.open !== undefined;
+  }
+
   /** Opens the next transaction's changes; one at a time. `now` is the joined_at of the records it makes. */
   begin(now: number): StagedJoin {
     if (this.open !== undefined) throw new Error('a staged join is already open on this state');

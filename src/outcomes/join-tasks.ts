@@ -145,8 +145,9 @@ export class JoinTasks {
       const parked = this.parked.get(partition);
       this.parked.delete(partition);
       let state: JoinState;
-      if (parked !== undefined && sameOffsets(parked.next, next)) {
-        // Nobody committed task p since our last commit: our state is the changelog's.
+      if (parked !== undefined && !parked.state.staging && sameOffsets(parked.next, next)) {
+        // Nobody committed task p since our last commit: our state is the changelog's. (One that a batch still had
+        // changes open on when the task was given up is not trusted: the changelog is.)
         state = parked.state;
       } else {
         state = await this.restore(partition);
