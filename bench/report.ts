@@ -8,6 +8,7 @@ import type { BenchSizes } from './sizes.js';
 import { KAFKA_CLIENTS } from './clients/kafka-clients.js';
 import type { CeilingResult } from './stream/ceiling.js';
 import { featureCostTable, type FeatureCostResult } from './stream/feature-cost.js';
+import type { ColdStartResult } from './stream/cold-start.js';
 import type { LatencyResult } from './stream/latency.js';
 import { peersTable, type PeersResult } from './stream/peer-bench.js';
 import type { PythonLoopResult, WorkerThroughput } from './stream/throughput.js';
@@ -37,6 +38,7 @@ export interface BenchReport {
   python?: PythonLoopResult[];
   ceiling?: CeilingResult;
   latency?: LatencyResult;
+  coldstart?: ColdStartResult[];
   scaling?: WorkerThroughput[];
   /** the same data path over each Kafka client (bench/clients) */
   clients?: WorkerThroughput[];
@@ -143,6 +145,33 @@ function streamSection(r: BenchReport): string {
     out += `\nExactly-once check (read_committed reader after the run): ${int(v.predictions)} predictions for ${int(r.stream.events)} events, ${v.duplicates} duplicates, ${v.missing} missing.`;
   }
   return out;
+}
+
+function coldStartSection(runs: readonly ColdStartResult[]): string {
+  const seconds = Math.max(0, ...runs.map((c) => c.per_second.length));
+  const rows: string[][] = [];
+  for (let s = 0; s < seconds; s++) {
+    rows.push([
+      String(s),
+      ...runs.map((c) => {
+        const at = c.per_second[s];
+        return at === undefined ? 'n/a' : `${fixed(at.p50_ms, 0)} / ${fixed(at.p99_ms, 0)} / ${fixed(at.max_ms, 0)}`;
+      }),
+    ]);
+  }
+  const summary = runs.map(
+    (c) =>
+      `- ${c.variant} (\`${Object.entries(c.env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(
+          ' ',
+        )}\`): /readyz 200 after ${int(c.ready_after_ms)} ms; first 5 s p50 ${fixed(c.first_5s.p50_ms, 0)} / p99 ${fixed(c.first_5s.p99_ms, 0)} / max ${fixed(c.first_5s.max_ms, 0)} ms; after 10 s p50 ${fixed(c.after_10s.p50_ms, 0)} / p99 ${fixed(c.after_10s.p99_ms, 0)} ms; p99 <= ${c.settle_bound_ms} ms in every second from second ${c.settled_after_s ?? 'never'} on; delivered ${int(c.delivered)} / ${int(c.events)}; RSS max ${fixed(c.rss_mb_max, 0)} MB.`,
+  );
+  const rate = runs[0]?.offered_rate ?? NaN;
+  return (
+    markdownTable(['second after /readyz', ...runs.map((c) => `${c.variant}: p50 / p99 / max ms`)], rows) +
+    `\n\n${int(rate)} events/s offered by a rate-limited producer from the moment /readyz answered 200, on a fresh topic set (${runs[0]?.partitions ?? '?'} partitions), no warm-up by the bench; latency = event_time -> visible to a read_committed reader, by the second the event was sent in.\n\n${summary.join('\n')}`
+  );
 }
 
 function latencySection(l: LatencyResult): string {
@@ -363,6 +392,7 @@ export function renderSummary(r: BenchReport): string {
     parts.push('## 3. Stream, customers -> committed predictions', streamSection(r));
   if (r.features) parts.push('### Cost of the reasons and the drift windows (issue 12)', featureCostTable(r.features));
   if (r.latency) parts.push('### End-to-end latency at fixed offered rates', latencySection(r.latency));
+  if (r.coldstart) parts.push('### Latency from a cold start (after /readyz)', coldStartSection(r.coldstart));
   if (r.scaling) parts.push('## 4. Scaling', scalingSection(r.scaling));
   if (r.stream || r.latency) parts.push('## 5. Worker memory', memorySection(r));
   if (r.clients)

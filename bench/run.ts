@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only score,http,stream,features,python,ceiling,latency,scaling,clients,profile,peers]`
+ * `npm run bench [-- --quick] [-- --only score,http,stream,features,python,ceiling,latency,coldstart,scaling,clients,profile,peers]`
  *
  * Every section of issue 5 in one run, side by side on the same machine and broker: scorer vs scikit-learn, HTTP
  * vs the notes' FastAPI service, the exactly-once stream vs a Python Kafka loop and Kafka's own perf tools,
@@ -27,6 +27,7 @@ import { latencyAndBurst } from './stream/latency.js';
 import { pythonLoopThroughput, workerThroughput } from './stream/throughput.js';
 import { KAFKA_CLIENTS } from './clients/kafka-clients.js';
 import { PEER_LATENCY_FRACTIONS, peersBench } from './stream/peer-bench.js';
+import { coldStart } from './stream/cold-start.js';
 import { kafkaStreamsContender, PEER_JVM_FLAGS, workerContender } from './stream/peer-process.js';
 
 const SECTIONS = [
@@ -37,6 +38,7 @@ const SECTIONS = [
   'python',
   'ceiling',
   'latency',
+  'coldstart',
   'scaling',
   'clients',
   'profile',
@@ -206,6 +208,7 @@ async function main(): Promise<void> {
     'python',
     'ceiling',
     'latency',
+    'coldstart',
     'scaling',
     'clients',
     'profile',
@@ -286,6 +289,33 @@ async function main(): Promise<void> {
             nodeFlags: workerNodeFlags,
           });
         });
+      }
+      if (only.has('coldstart')) {
+        const c = ctx;
+        // `run` as a user starts it (the outcome join on, as by default); then without the join, with and without the warm-up.
+        const variants: { variant: string; env: Record<string, string> }[] = [
+          { variant: 'run (defaults)', env: { OUTCOME_JOIN: 'true' } },
+          { variant: 'run, OUTCOME_JOIN=false', env: { OUTCOME_JOIN: 'false' } },
+          {
+            variant: 'run, OUTCOME_JOIN=false WARM_UP_RECORDS=0',
+            env: { OUTCOME_JOIN: 'false', WARM_UP_RECORDS: '0' },
+          },
+        ];
+        report.coldstart = [];
+        for (const [i, v] of variants.entries()) {
+          const result = await section(report, `coldstart ${v.variant}`, () =>
+            coldStart(c, {
+              ...v,
+              label: `coldstart${i}`,
+              rate: sizes.coldStartRate,
+              seconds: sizes.coldStartSeconds,
+              partitions: sizes.streamPartitions,
+              settleBoundMs: 50,
+              nodeFlags: workerNodeFlags,
+            }),
+          );
+          if (result) report.coldstart.push(result);
+        }
       }
       if (only.has('scaling')) {
         report.scaling = [];

@@ -13,6 +13,9 @@ export interface BenchSizes {
   latencyFractions: readonly number[];
   latencySeconds: number;
   burstSeconds: number;
+  /** events/s offered from the moment a fresh worker is ready (the external measurement's 5,000/s) */
+  coldStartRate: number;
+  coldStartSeconds: number;
   scalingPartitions: readonly number[];
   scalingEvents: number;
   /** events per Kafka client in the 'clients' section */
@@ -37,6 +40,8 @@ export const FULL: BenchSizes = {
   latencyFractions: [0.25, 0.5, 0.9],
   latencySeconds: 15,
   burstSeconds: 10,
+  coldStartRate: 5_000,
+  coldStartSeconds: 20,
   scalingPartitions: [1, 2, 4],
   scalingEvents: 100_000,
   clientEvents: 200_000,
@@ -59,6 +64,8 @@ export const QUICK: BenchSizes = {
   latencyFractions: [0.25, 0.5, 0.9],
   latencySeconds: 4,
   burstSeconds: 4,
+  coldStartRate: 5_000,
+  coldStartSeconds: 8,
   scalingPartitions: [1, 2, 4],
   scalingEvents: 10_000,
   clientEvents: 20_000,

@@ -302,6 +302,11 @@ export const ConfigSchema = Type.Object(
         shutdownDeadlineMs: env('SHUTDOWN_DEADLINE_MS', PositiveInt, 'SIGTERM/SIGINT: exit within this long'),
         maxRecordBytes: env('MAX_RECORD_BYTES', PositiveInt, 'larger input records are dead-lettered as oversize'),
         replayMaxRecordsPerBatch: PositiveInt,
+        warmUpRecords: env(
+          'WARM_UP_RECORDS',
+          Type.Integer({ minimum: 0 }),
+          'synthetic records run through the decision path before the consumers join (0: none)',
+        ),
         sessionTimeoutMs: env(
           'SESSION_TIMEOUT_MS',
           Type.Integer({ minimum: 6000 }),

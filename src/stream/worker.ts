@@ -20,6 +20,9 @@ import { ConsumerState } from './consumer-state.js';
 import { LagMonitor } from './lag-monitor.js';
 import { PartitionLeases, type TransactionalClient } from './partition-leases.js';
 import { createBatchHandler, type PipelineDeps, type SourceKind } from './pipeline.js';
+import { warmUpDecisions } from './decision-warm-up.js';
+import { transactionOutputBudget } from './output-size.js';
+import { recordDecision } from './record-decision.js';
 import { LiveFirstGate } from './live-first-gate.js';
 import { streamMetrics } from '../observability/stream-metrics.js';
 import { churnCounters, predictionMetrics } from '../observability/prediction-metrics.js';
@@ -121,6 +124,21 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       reasons: config.model.reasons,
       now: Date.now,
     };
+    const warm = await warmUpDecisions({
+      decide: recordDecision({
+        ...sharedDeps,
+        countsDrift: drift !== undefined,
+        replay: false,
+        maxRecordBytes: config.stream.maxRecordBytes,
+        outputBudget: transactionOutputBudget(config.stream.transactionMaxBytes),
+      }),
+      serving: () => deps.serving.current(),
+      registry: registry.client,
+      topic: config.topics.customers,
+      records: config.stream.warmUpRecords,
+      log,
+    });
+    if (warm.records > 0) log.info(warm, 'decision path warmed up before joining');
     const consumerSetup = {
       clients,
       producers,
