@@ -39,6 +39,8 @@ export interface BenchReport {
   ceiling?: CeilingResult;
   latency?: LatencyResult;
   coldstart?: ColdStartResult[];
+  /** the regression guard's lines: this run's ratios against the published runs' (bench/regression-guard.ts) */
+  regression_guard?: string[];
   scaling?: WorkerThroughput[];
   /** the same data path over each Kafka client (bench/clients) */
   clients?: WorkerThroughput[];
@@ -385,6 +387,12 @@ export function renderSummary(r: BenchReport): string {
     `Machine: ${JSON.stringify(r.machine)}\nVersions: ${JSON.stringify(r.versions)}\nLoad average (1/5/15 min): before ${r.load.before.join(' ')}, after ${r.load.after?.join(' ') ?? '?'}. Took ${fixed(r.seconds ?? NaN, 0)} s. Launcher node flags (every serve and worker): \`${r.launcher_node_flags.join(' ') || 'none'}\`.${r.worker_node_flags.length ? ` Worker node flags: \`${r.worker_node_flags.join(' ')}\`.` : ''}`,
     '## Targets',
     targets(r),
+    ...(r.regression_guard === undefined
+      ? []
+      : [
+          '## Regression guard (ratios against the published runs)',
+          r.regression_guard.map((l) => `    ${l}`).join('\n'),
+        ]),
   ];
   if (r.score) parts.push('## 1. Scoring kernel', scoreSection(r.score));
   if (r.http) parts.push('## 2. HTTP POST /predict', httpTable(r.http));

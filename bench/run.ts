@@ -28,6 +28,7 @@ import { pythonLoopThroughput, workerThroughput } from './stream/throughput.js';
 import { KAFKA_CLIENTS } from './clients/kafka-clients.js';
 import { PEER_LATENCY_FRACTIONS, peersBench } from './stream/peer-bench.js';
 import { coldStart } from './stream/cold-start.js';
+import { compareRatios, guardedRatios, publishedRatios, regressionLines } from './regression-guard.js';
 import { kafkaStreamsContender, PEER_JVM_FLAGS, workerContender } from './stream/peer-process.js';
 
 const SECTIONS = [
@@ -400,11 +401,14 @@ async function main(): Promise<void> {
   if (report.errors) process.exitCode = 1;
   report.load.after = loadAverage();
   report.seconds = (Date.now() - started) / 1000;
+  const guard = regressionLines(compareRatios(guardedRatios(report), publishedRatios()));
+  report.regression_guard = guard;
   const file = writeResult(stamp, 'bench', { report });
   const summary = renderSummary(report);
   const md = join(RESULTS_DIR, `summary-${stamp.id}.md`);
   writeFileSync(md, summary);
   process.stdout.write(summary);
+  for (const line of guard) say(line);
   say(`written ${file} and ${md} in ${report.seconds.toFixed(0)} s`);
 }
 
