@@ -1,3 +1,4 @@
+import { ConfigError } from '../config/config-error.js';
 import { BanditStepper, kafkaBanditClients, type BanditClients } from '../bandit/bandit-stepper.js';
 import type { Config } from '../config/config-schema.js';
 import { ExperimentTracker } from '../experiments/experiment-tracker.js';
@@ -42,6 +43,11 @@ export interface ScorerAppOptions {
    * performance tracker behind /experiments when not given
    */
   joinedRecorder?: JoinedRecorder;
+  /**
+   * false: no stream worker, the outcome join alone (with its realized performance and bandit steps) behind the
+   * side-port, `join`'s process; the scoring runs elsewhere (`run` with OUTCOME_JOIN=false). Default true.
+   */
+  scoring?: boolean;
 }
 
 /** The running service: the rollout follower, the stream worker and its HTTP side-port. */
@@ -68,6 +74,11 @@ export interface ScorerApp {
  */
 export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerApp> {
   const { config, logger } = options;
+  const scoring = options.scoring ?? true;
+  if (!scoring && !config.outcomes.join)
+    throw new ConfigError([
+      { key: 'outcomes.join', message: 'a join-only process (`join`) needs the outcome join on (OUTCOME_JOIN=true)' },
+    ]);
   const local = await localModel(config, options.model, logger);
   const metrics = options.metrics ?? createMetricsRegistry();
   const follower = rolloutFollower({
@@ -90,13 +101,13 @@ export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerA
   const readiness = (): ProbeResult => {
     if (draining) return { ok: false, reasons: ['shutting down'] };
     const following = follower.readiness();
-    if (worker === undefined) {
+    if (worker === undefined && scoring) {
       return {
         ok: false,
         reasons: following.ok ? ['stream worker starting: topics, schemas, group join'] : following.reasons,
       };
     }
-    const working = worker.readiness();
+    const working = worker?.readiness() ?? { ok: true, reasons: [] };
     const joining =
       joiner?.readiness() ??
       (config.outcomes.join
@@ -124,17 +135,19 @@ export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerA
 
   try {
     await startFollowing(follower, options.clients, config);
-    worker = await startWorker({
-      config,
-      clients: options.clients,
-      registry: options.registry,
-      serving: follower,
-      experiments,
-      ...(drift === undefined ? {} : { drift }),
-      logger,
-      metrics,
-      scorerVersion: SCORER_VERSION,
-    });
+    worker = scoring
+      ? await startWorker({
+          config,
+          clients: options.clients,
+          registry: options.registry,
+          serving: follower,
+          experiments,
+          ...(drift === undefined ? {} : { drift }),
+          logger,
+          metrics,
+          scorerVersion: SCORER_VERSION,
+        })
+      : undefined;
     // The outcome join: a consumer group of its own over what the worker commits (src/outcomes/outcome-joiner.ts).
     const recorder = options.joinedRecorder ?? realized;
     joiner = config.outcomes.join
@@ -183,12 +196,15 @@ export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerA
     address,
     readiness,
     liveness,
-    fatal: joining === undefined ? running.fatal : Promise.race([running.fatal, joining.fatal]),
+    fatal: Promise.race([
+      ...(running === undefined ? [] : [running.fatal]),
+      ...(joining === undefined ? [] : [joining.fatal]),
+    ]),
     serving: follower,
     stop: () => {
       stopping ??= (async () => {
         draining = true;
-        await Promise.all([running.stop(), joining?.stop()]);
+        await Promise.all([running?.stop(), joining?.stop()]);
         await bandit?.stop();
         await follower.stop();
         await sidePort.close().catch((err: unknown) => {

@@ -5,6 +5,7 @@ import { serveCommand } from './commands/serve.js';
 import { demoCommand } from './commands/demo.js';
 import { experimentCommand } from './commands/experiment.js';
 import { replayCommand } from './commands/replay.js';
+import { joinCommand } from './commands/join.js';
 import { runCommand } from './commands/run.js';
 import { rolloutCommand } from './commands/rollout.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(runCommand());
+  program.addCommand(joinCommand());
   program.addCommand(serveCommand());
   program.addCommand(scoreCommand());
   program.addCommand(modelCommand());

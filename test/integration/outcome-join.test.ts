@@ -58,8 +58,9 @@ function scenario(runId: string) {
 
 /**
  * 'sigkill': one worker joins as outcomes arrive and is SIGKILLed mid-run; another restores the state and finishes.
- * 'late-join': the predictions and every outcome are on their topics before any worker joins (the first one scores
- * with OUTCOME_JOIN=false): the joiner must read the predictions before the outcomes that came after them.
+ * 'late-join': the predictions and every outcome are on their topics before any joiner starts (the scorer runs
+ * with OUTCOME_JOIN=false and keeps running), then a `join` process, the join alone, beside it: the joiner must
+ * read the predictions before the outcomes that came after them.
  */
 async function joinScenario(stream: StreamFixture, mode: 'sigkill' | 'late-join'): Promise<void> {
   const { names, admin, kafka } = stream;
@@ -130,8 +131,8 @@ async function joinScenario(stream: StreamFixture, mode: 'sigkill' | 'late-join'
     await second.waitForReady(120_000);
   } else {
     await sendAll(producer, names.outcomes, [...early, misKeyed, ...late], 10);
-    await first.kill();
-    second = stream.startWorker({ name: 'second', env });
+    // The scorer's shared configuration says OUTCOME_JOIN=false: `join` joins all the same.
+    second = stream.startWorker({ name: 'joiner', env: { ...env, OUTCOME_JOIN: 'false' }, command: 'join' });
     await second.waitForReady(120_000);
     // The joiner created the topic a moment ago: the broker may not serve its metadata yet.
     joinedTopic = await retryUntilTopicSettles(
@@ -205,7 +206,7 @@ describe('outcome join: exact counts', () => {
     await joinScenario(stream, 'sigkill');
   });
 
-  test('a joiner starting after predictions and outcomes are all on their topics counts the same', async ({
+  test('a `join` process beside the scorer, started after predictions and outcomes are all on their topics, counts the same', async ({
     stream,
   }) => {
     await joinScenario(stream, 'late-join');

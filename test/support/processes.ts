@@ -222,6 +222,8 @@ export interface WorkerOptions {
   label: string;
   /** TOPIC_*, CONSUMER_GROUP and any other overrides */
   env: Readonly<Record<string, string>>;
+  /** `run` (default), or `join`: the outcome join alone */
+  command?: 'run' | 'join';
 }
 
 /** Test defaults: free port, fast failover, small partitions count, info logs. */
@@ -234,7 +236,7 @@ export const WORKER_TEST_ENV: Readonly<Record<string, string>> = {
 };
 
 export function startWorker(options: WorkerOptions): WorkerProcess {
-  return new WorkerProcess(options.label, ['run'], { ...WORKER_TEST_ENV, ...options.env });
+  return new WorkerProcess(options.label, [options.command ?? 'run'], { ...WORKER_TEST_ENV, ...options.env });
 }
 
 /** How a one-shot command ended and what it printed (stdout and stderr together). */

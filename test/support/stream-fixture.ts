@@ -20,7 +20,12 @@ export interface StreamFixture {
   /** Creates the stream topics of `names` (streamTopics) (or only `topics`), waiting for their leaders. */
   createTopics(options?: { partitions?: number; topics?: readonly string[] }): Promise<void>;
   /** `churn-scorer run` on these names; `name` tells its log apart from this test's other workers. */
-  startWorker(options?: { name?: string; env?: Readonly<Record<string, string>> }): WorkerProcess;
+  startWorker(options?: {
+    name?: string;
+    env?: Readonly<Record<string, string>>;
+    /** `run` (default), or `join`: the outcome join alone */
+    command?: 'run' | 'join';
+  }): WorkerProcess;
   /** A one-shot `churn-scorer <args>` on these names, run to its exit. */
   runCli(
     args: readonly string[],
@@ -70,6 +75,7 @@ export const test = baseTest.extend('stream', async ({ task }, { onCleanup }): P
       startWorker({
         label: `${names.suffix}-${options.name ?? 'worker'}`,
         env: { ...topicEnv(names), ...options.env },
+        ...(options.command === undefined ? {} : { command: options.command }),
       }),
     runCli: (args, options) =>
       runCli(`${names.suffix}-${options.name}`, args, { ...topicEnv(names), ...options.env }, options.timeoutMs),
