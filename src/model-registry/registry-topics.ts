@@ -348,6 +348,16 @@ async function sendRollout(transaction: Transaction, config: RegistryConfig, rec
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
 const FENCED_CODES = new Set([90]);
 
+const FENCED_AT_COMMIT_TYPES = new Set(['UNKNOWN_SERVER_ERROR']);
+
+function rolloutConflict(config: RegistryConfig, cause: unknown): RolloutConflictError {
+  return new RolloutConflictError(
+    `another rollout command changed the rollout on ${config.topics.rollout} while this one ran; ` +
+      'nothing was published: run `rollout show` and try again',
+    { cause },
+  );
+}
+
 async function withRolloutTransaction<T>(
   kafka: Kafka,
   config: RegistryConfig,
@@ -367,20 +377,21 @@ async function withRolloutTransaction<T>(
     let committed = false;
     try {
       const result = await work(transaction);
-      await transaction.commit();
+      try {
+        await transaction.commit();
+      } catch (error) {
+        // The coordinator answers UNKNOWN_SERVER_ERROR to an EndTxn that races another command's InitProducerId
+        // on the same id (the commit cannot move a transaction the fence is already aborting): not committed.
+        if (hasKafkaType(error, FENCED_AT_COMMIT_TYPES)) throw rolloutConflict(config, error);
+        throw error;
+      }
       committed = true;
       return result;
     } finally {
       if (!committed) await transaction.abort().catch(() => undefined);
     }
   } catch (error) {
-    if (hasKafkaType(error, FENCED_TYPES, FENCED_CODES)) {
-      throw new RolloutConflictError(
-        `another rollout command changed the rollout on ${config.topics.rollout} while this one ran; ` +
-          'nothing was published: run `rollout show` and try again',
-        { cause: error },
-      );
-    }
+    if (hasKafkaType(error, FENCED_TYPES, FENCED_CODES)) throw rolloutConflict(config, error);
     throw error;
   } finally {
     await producer.disconnect().catch(() => undefined);
