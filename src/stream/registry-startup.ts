@@ -52,6 +52,9 @@ export interface RegistryStartupOptions {
  */
 export async function whenRegistryAnswers<T>(step: () => Promise<T>, options: RegistryStartupOptions): Promise<T> {
   const started = Date.now();
+  // Set once a pause was cut to what was left of the budget: the attempt after it is the last, however the
+  // timer and the clock round (a timer may fire a millisecond before Date.now() says the budget is spent).
+  let lastAttempt = false;
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();
@@ -59,8 +62,14 @@ export async function whenRegistryAnswers<T>(step: () => Promise<T>, options: Re
       if (!gotNoAnswer(err)) throw err;
       const reason = innermostMessage(err);
       const leftMs = options.budgetMs - (Date.now() - started);
-      if (leftMs <= 0) throw new RegistryUnreachableError(options.url, Date.now() - started, reason, { cause: err });
-      const pauseMs = Math.min(startupBackoffMs(attempt), leftMs);
+      if (lastAttempt || leftMs <= 0) {
+        // The whole budget was waited, timer rounding aside.
+        const waitedMs = Math.max(Date.now() - started, lastAttempt ? options.budgetMs : 0);
+        throw new RegistryUnreachableError(options.url, waitedMs, reason, { cause: err });
+      }
+      const backoffMs = startupBackoffMs(attempt);
+      lastAttempt = backoffMs >= leftMs;
+      const pauseMs = Math.min(backoffMs, leftMs);
       options.log.warn(
         { registry: options.url, attempt, retryInMs: pauseMs, reason },
         'schema registry not answering; retrying',
