@@ -1,9 +1,6 @@
 import { Command } from 'commander';
-import { defaultSchemaRegistry } from '../../app/schema-registry.js';
-import { createLogger } from '../../observability/logger.js';
-import { kafkajsClientSupplier } from '../../stream/kafkajs-client-supplier.js';
 import { listenConfig, withListenOptions, type ListenFlags } from '../options.js';
-import { runScorerService } from './run.js';
+import { runFromConfig } from './run.js';
 
 /**
  * `join`: the outcome join as a process of its own (with its realized performance, bandit steps and side-port),
@@ -17,15 +14,7 @@ export function joinCommand(): Command {
       'Run the outcome join alone (outcomes -> predictions.outcomes, exactly-once) with the HTTP side-port; no scoring',
     ),
   ).action(async (flags: ListenFlags) => {
-    const listening = listenConfig(flags);
-    const config = { ...listening, outcomes: { ...listening.outcomes, join: true } };
-    const logger = createLogger({ name: config.service.name, level: config.log.level, format: config.log.format });
-    await runScorerService({
-      config,
-      clients: kafkajsClientSupplier(config.kafka, logger),
-      registry: defaultSchemaRegistry(config.registry),
-      logger,
-      scoring: false,
-    });
+    const config = listenConfig(flags);
+    await runFromConfig({ ...config, outcomes: { ...config.outcomes, join: true } }, { scoring: false });
   });
 }

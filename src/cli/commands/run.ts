@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { Command } from 'commander';
+import type { Config } from '../../config/config-schema.js';
 import { defaultSchemaRegistry } from '../../app/schema-registry.js';
 import { startScorerApp, type ScorerApp, type ScorerAppOptions } from '../../app/scorer-app.js';
 import { createLogger } from '../../observability/logger.js';
@@ -14,14 +15,19 @@ export function runCommand(): Command {
     ),
   ).action(async (flags: ListenFlags) => {
     tuneWorkerHeap();
-    const config = listenConfig(flags);
-    const logger = createLogger({ name: config.service.name, level: config.log.level, format: config.log.format });
-    await runScorerService({
-      config,
-      clients: kafkajsClientSupplier(config.kafka, logger),
-      registry: defaultSchemaRegistry(config.registry),
-      logger,
-    });
+    await runFromConfig(listenConfig(flags), { scoring: true });
+  });
+}
+
+/** `run` and `join`: the service over kafkajs and the default registry, from the validated configuration. */
+export async function runFromConfig(config: Config, options: { scoring: boolean }): Promise<void> {
+  const logger = createLogger({ name: config.service.name, level: config.log.level, format: config.log.format });
+  await runScorerService({
+    config,
+    clients: kafkajsClientSupplier(config.kafka, logger),
+    registry: defaultSchemaRegistry(config.registry),
+    logger,
+    scoring: options.scoring,
   });
 }
 

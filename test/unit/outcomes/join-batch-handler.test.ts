@@ -61,6 +61,10 @@ function prediction(customerid: string, offset: number): ChurnPrediction {
   };
 }
 
+function outcomeOf(customerid: string, churned: boolean): CustomerOutcome {
+  return { customerid, event_time: 2_000, churned, offer: null, accepted: null };
+}
+
 function message(key: string, value: object, offset: number): KafkaMessage {
   return {
     key: Buffer.from(key),
@@ -157,13 +161,7 @@ describe('JoinBatchHandler', () => {
 
     admin.setEnds(topics.predictions, 0, 0, 2);
     admin.setEnds(topics.shadow, 0, 0, 0);
-    const outcome: CustomerOutcome = {
-      customerid: 'C-1',
-      event_time: 2_000,
-      churned: true,
-      offer: null,
-      accepted: null,
-    };
+    const outcome = outcomeOf('C-1', true);
     await handler.eachBatch(batchOf(topics.outcomes, [message('C-1', outcome, 0)]));
     const joined = producers.committedTo(topics.joined).map((m) => JSON.parse(String(m.value)) as PredictionOutcome);
     expect(joined).toMatchObject([{ kind: 'joined', customerid: 'C-1', churned: true, correct: true }]);
@@ -173,13 +171,7 @@ describe('JoinBatchHandler', () => {
     const { producers, admin, handler } = setup();
     admin.setEnds(topics.predictions, 0, 0, 2);
     admin.setEnds(topics.shadow, 0, 0, 0);
-    const outcome: CustomerOutcome = {
-      customerid: 'C-2',
-      event_time: 2_000,
-      churned: false,
-      offer: null,
-      accepted: null,
-    };
+    const outcome = outcomeOf('C-2', false);
     let paused = 0;
     const early = {
       ...batchOf(topics.outcomes, [message('C-2', outcome, 0)]),
