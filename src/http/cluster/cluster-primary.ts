@@ -67,7 +67,16 @@ export function runSidePortCluster(options: SidePortClusterOptions): Promise<Clu
 
   return new Promise<ClusterOutcome>((resolve) => {
     const send = (worker: Worker, message: PrimaryMessage): void => {
-      if (worker.isConnected()) worker.send(message);
+      if (!worker.isConnected()) return;
+      // A worker that dies as the message goes out fails the write (EPIPE) after isConnected() said yes: with a
+      // callback the failure comes here rather than as an 'error' event, and its exit is handled by onExit.
+      worker.send(message, (err: Error | null) => {
+        if (err !== null)
+          logger.debug(
+            { err, workerPid: worker.process.pid, kind: message.kind },
+            'message to an exiting HTTP worker lost',
+          );
+      });
     };
 
     const finishIfEmpty = (): void => {
@@ -228,6 +237,10 @@ export function runSidePortCluster(options: SidePortClusterOptions): Promise<Clu
       });
       worker.on('exit', (code: number | null, signal: string | null) => {
         onExit(n, worker, code, signal);
+      });
+      // An IPC failure of a worker that is exiting; its exit is what counts (an unhandled 'error' would end the primary).
+      worker.on('error', (err: Error) => {
+        logger.debug({ err, worker: n, workerPid: worker.process.pid }, 'HTTP worker channel error');
       });
     };
 
