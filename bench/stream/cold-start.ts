@@ -60,13 +60,7 @@ export async function coldStart(
   const topics = await freshTopics(ctx, options.label, options.partitions);
   const source = await EventSource.create(ctx.stack.registryUrl, topics.customers, topics.prefix);
   const producer = await connectProducer(ctx.kafka);
-  const probe = await PredictionProbe.start(
-    ctx.kafka,
-    ctx.stack.registryUrl,
-    topics.predictions,
-    `${topics.group}.probe`,
-    source,
-  );
+  const probe = await PredictionProbe.forTopics(ctx, topics, source);
   const started = Date.now();
   const fleet = await startFleet(ctx.stack, topics, {
     count: 1,

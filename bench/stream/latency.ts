@@ -64,13 +64,7 @@ export async function latencyAndBurst(
   });
   const [worker] = fleet;
   if (worker === undefined) throw new Error('bench latency: startFleet returned no worker (count: 1)');
-  const probe = await PredictionProbe.start(
-    ctx.kafka,
-    ctx.stack.registryUrl,
-    topics.predictions,
-    `${topics.group}.probe`,
-    source,
-  );
+  const probe = await PredictionProbe.forTopics(ctx, topics, source);
   const sampler = memorySampler(worker.proc.pid, 200);
   const drainMs = 60_000;
   try {

@@ -172,13 +172,7 @@ async function latency(
   try {
     proc = await contender.start(ctx.stack, topics);
     const pid = proc.pid;
-    probe = await PredictionProbe.start(
-      ctx.kafka,
-      ctx.stack.registryUrl,
-      topics.predictions,
-      `${topics.group}.probe`,
-      source,
-    );
+    probe = await PredictionProbe.forTopics(ctx, topics, source);
     const sampler = memorySampler(pid, 200);
     const drainMs = 60_000;
     const exited = exitWatch(proc);

@@ -23,6 +23,22 @@ export class PredictionProbe {
 
   private constructor(private readonly consumer: Consumer) {}
 
+  /** The probe of a topic set's predictions, in a consumer group `${group}.${role}` of its own. */
+  static forTopics(
+    ctx: { kafka: Kafka; stack: { registryUrl: string } },
+    topics: { predictions: string; group: string },
+    source: EventSource,
+    role = 'probe',
+  ): Promise<PredictionProbe> {
+    return PredictionProbe.start(
+      ctx.kafka,
+      ctx.stack.registryUrl,
+      topics.predictions,
+      `${topics.group}.${role}`,
+      source,
+    );
+  }
+
   static async start(
     kafka: Kafka,
     registryUrl: string,

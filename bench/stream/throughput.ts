@@ -107,13 +107,7 @@ export async function workerThroughput(
       first && last ? (last.machine.busy - first.machine.busy) / (last.machine.total - first.machine.total) : NaN,
   };
   if (options.verify) {
-    const probe = await PredictionProbe.start(
-      ctx.kafka,
-      ctx.stack.registryUrl,
-      topics.predictions,
-      `${topics.group}.verify`,
-      source,
-    );
+    const probe = await PredictionProbe.forTopics(ctx, topics, source, 'verify');
     try {
       await probe.waitFor(0, options.events, 120_000);
       await sleep(500); // let a duplicate, if any, arrive too
