@@ -89,11 +89,21 @@ module.exports = {
     {
       name: 'experiments-core-is-pure',
       comment:
-        'The comparison (tracker, report, views, tables) is pure: it imports src/rollout, src/serving and ' +
-        'src/errors; only published-predictions.ts, the reader of the prediction topics, does I/O.',
+        'The comparison (tracker, report, views, tables) is pure: it imports src/rollout, src/serving, src/errors ' +
+        "and the model's types; only published-predictions.ts, the reader of the prediction topics, does I/O.",
       severity: 'error',
       from: { path: '^src/experiments/', pathNot: '^src/experiments/published-predictions\\.ts$' },
-      to: { pathNot: '^src/(experiments|rollout|serving|errors)/' },
+      to: { pathNot: '^src/(experiments|rollout|serving|errors|model)/' },
+    },
+    {
+      name: 'dashboard-core-is-pure',
+      comment:
+        "src/dashboard builds the dashboard's figures from a metrics snapshot and the committed predictions (pure); " +
+        'dashboard-assets.ts (reads the page files once) and metric-sampler.ts (a timer) are its thin shell. It ' +
+        'never imports the stream, Kafka, the HTTP adapter or the commands: the side-port hands it what it shows.',
+      severity: 'error',
+      from: { path: '^src/dashboard/' },
+      to: { path: '^src/(stream|kafka|http|cli|demo|app|serde)/', pathNot: '^src/http/monitoring-view\\.ts$' },
     },
     {
       name: 'experiments-below-stream-and-http',

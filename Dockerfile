@@ -27,6 +27,8 @@ COPY bin ./bin
 COPY config ./config
 COPY models ./models
 COPY schemas ./schemas
+# the dashboard's page, script and style, served as they are (src/dashboard/assets; dist holds only compiled code)
+COPY src/dashboard/assets ./src/dashboard/assets
 COPY docker/init-stack.mjs ./docker/init-stack.mjs
 # The image's built-in unprivileged user; the app only reads /app.
 USER node

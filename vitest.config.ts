@@ -41,6 +41,19 @@ export default defineConfig({
         },
       },
       {
+        // The dashboard in Debian's chromium (playwright-core), against `serve` and a `run` on the real stack:
+        // `npm run test:browser` (CI runs it once, on the machine's Node).
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/setup/kafka-stack.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
         // Failure injection (SIGKILL, broker restart, rebalances) against the real stack;
         // slower, so run apart: `npm run test:chaos` (CI runs it after `npm test`).
         test: {

@@ -1,7 +1,9 @@
 import { ConfigError } from '../config/config-error.js';
 import { BanditStepper, kafkaBanditClients, type BanditClients } from '../bandit/bandit-stepper.js';
 import type { Config } from '../config/config-schema.js';
+import { RiskiestCustomers } from '../dashboard/riskiest-customers.js';
 import { ExperimentTracker } from '../experiments/experiment-tracker.js';
+import { recordingAll } from '../experiments/scored-observation.js';
 import { listenSidePort } from '../http/listen.js';
 import { createKafka } from '../kafka/client.js';
 import { buildHttpServer } from '../http/server.js';
@@ -89,6 +91,12 @@ export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerA
     metrics,
   });
   const experiments = new ExperimentTracker({ serving: follower });
+  // The dashboard's riskiest 25%: fed like the comparison, with committed predictions only.
+  const { dashboard } = config.http;
+  const riskiest =
+    scoring && dashboard.enabled && dashboard.customers > 0
+      ? new RiskiestCustomers({ capacity: dashboard.customers })
+      : undefined;
   const drift = driftTrackerOf(config, logger);
   // Fed by the outcome join (its JoinedRecorder) after each commit; read by GET /experiments and the gauges.
   const realized = config.outcomes.join
@@ -129,6 +137,7 @@ export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerA
     metrics,
     readiness,
     liveness,
+    dashboard: { role: scoring ? 'run' : 'join', ...(riskiest === undefined ? {} : { riskiest }) },
   });
   const { address, host } = await listenSidePort(sidePort, config.http, logger);
   logger.info({ address, host }, `side-port listening on ${address}`);
@@ -141,7 +150,7 @@ export async function startScorerApp(options: ScorerAppOptions): Promise<ScorerA
           clients: options.clients,
           registry: options.registry,
           serving: follower,
-          experiments,
+          committed: riskiest === undefined ? experiments : recordingAll([experiments, riskiest]),
           ...(drift === undefined ? {} : { drift }),
           logger,
           metrics,

@@ -144,6 +144,18 @@ export const ConfigSchema = Type.Object(
           },
           strict,
         ),
+        dashboard: Type.Object(
+          {
+            enabled: env('DASHBOARD', Type.Boolean(), 'GET /dashboard on the side-port (false: no dashboard routes)'),
+            // Bounded: the stalest customers are dropped, so memory stays flat however many stream by.
+            customers: env(
+              'DASHBOARD_CUSTOMERS',
+              Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+              "`run`: customers whose latest prediction the dashboard's riskiest-25% panel holds (0: no panel)",
+            ),
+          },
+          strict,
+        ),
       },
       strict,
     ),

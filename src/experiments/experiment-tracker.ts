@@ -12,7 +12,7 @@ import {
   type ComparisonView,
   type RolloutView,
 } from './comparison-view.js';
-import type { ExperimentRecorder, ScoredObservation } from './scored-observation.js';
+import type { CommittedPredictionsRecorder, ScoredObservation } from './scored-observation.js';
 
 /** The comparison of one rollout revision: its rollout, since when it is tracked, what its variants scored. */
 export interface ExperimentRevisionView extends ComparisonView {
@@ -54,7 +54,7 @@ export interface ExperimentTrackerOptions {
  * It keeps the revision in force and the one before: a transaction opened before a swap may commit after it
  * and still counts for its own revision; anything older is dropped.
  */
-export class ExperimentTracker implements ExperimentRecorder, ExperimentsSource {
+export class ExperimentTracker implements CommittedPredictionsRecorder, ExperimentsSource {
   readonly #serving: ServingSetSource;
   readonly #sampleCapacity: number | undefined;
   readonly #now: () => number;

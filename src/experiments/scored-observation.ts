@@ -1,3 +1,4 @@
+import type { FeatureContribution } from '../model/explain.js';
 import type { Variant } from '../rollout/rollout.js';
 import type { ServingSet } from '../serving/serving-set.js';
 
@@ -14,10 +15,35 @@ export interface ScoredObservation {
   readonly shadowScores: readonly number[];
 }
 
+/** A committed live prediction as the dashboard's riskiest customers see it: whose it is, and why. */
+export interface CommittedPrediction extends ScoredObservation {
+  readonly customerid: string;
+  /** the top reasons the prediction carries (empty when model.reasons is off) */
+  readonly reasons: readonly FeatureContribution[];
+}
+
 /**
  * Where the data path reports what a committed transaction predicted, and with which serving set: the
- * comparison of variants and shadows (GET /experiments, its gauges) counts only what is committed.
+ * comparison of variants and shadows (GET /experiments, its gauges) and the dashboard's riskiest customers count
+ * only what is committed.
  */
-export interface ExperimentRecorder {
-  recordCommitted(set: ServingSet, observations: readonly ScoredObservation[]): void;
+export interface CommittedPredictionsRecorder {
+  recordCommitted(set: ServingSet, observations: readonly CommittedPrediction[]): void;
+}
+
+/** Tells every recorder, in order; one that throws does not keep the others from hearing of the commit. */
+export function recordingAll(recorders: readonly CommittedPredictionsRecorder[]): CommittedPredictionsRecorder {
+  return {
+    recordCommitted(set, observations) {
+      let failure: Error | undefined;
+      for (const recorder of recorders) {
+        try {
+          recorder.recordCommitted(set, observations);
+        } catch (err) {
+          failure ??= err instanceof Error ? err : new Error('a recorder threw a non-Error value', { cause: err });
+        }
+      }
+      if (failure !== undefined) throw failure;
+    },
+  };
 }

@@ -1,5 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import {
+  DASHBOARD_PAGE,
+  hasSession,
+  queryToken,
+  sessionCookie,
+  sessionValue,
+  signInPage,
+} from './dashboard-session.js';
 import { AUTHORIZATION_FIELD, httpError, type HttpError } from './error-body.js';
 import { needsToken, type AccessRules } from './route-access.js';
 import { SCHEMA_IDS, ref } from './schemas.js';
@@ -46,10 +54,13 @@ export interface BearerAuthOptions extends AccessRules {
 /**
  * Requires `Authorization: Bearer <token>` on every route that route-access.ts does not leave open, and
  * documents it: the guarded operations get the bearer security requirement and a 401 answer in the OpenAPI
- * document. Must be installed before the routes are registered.
+ * document. A browser's dashboard session (./dashboard-session.ts) counts as the token. Must be installed before
+ * the routes are registered.
  */
 export function installBearerAuth(app: FastifyInstance, options: BearerAuthOptions): void {
   const expected = sha256(options.token);
+  const session = sessionValue(options.token);
+  const sessionBytes = Buffer.from(session, 'utf8');
   const realm = options.realm.replace(/["\\]/g, '');
 
   app.addHook('onRoute', (route) => {
@@ -73,12 +84,31 @@ export function installBearerAuth(app: FastifyInstance, options: BearerAuthOptio
       return;
     }
     const verdict = bearerVerdict(request.headers.authorization, expected);
-    if (verdict === 'ok') {
+    if (verdict === 'ok' || (verdict === 'missing' && hasSession(request.headers.cookie, sessionBytes))) {
       done();
       return;
     }
+    const route = request.routeOptions.url;
+    if (route === DASHBOARD_PAGE && request.method === 'GET' && verdict === 'missing') {
+      // A browser opening the dashboard: ?token= starts a session; the address bar loses the token at once.
+      const token = queryToken(request.query);
+      const valid = token !== undefined && timingSafeEqual(sha256(token), expected);
+      request.log.debug({ route, signedIn: valid }, valid ? 'dashboard session started' : 'dashboard sign-in refused');
+      if (valid) {
+        reply.code(303).header('set-cookie', sessionCookie(session)).header('location', 'dashboard').send();
+        return;
+      }
+      reply
+        .code(401)
+        .header('www-authenticate', `Bearer realm="${realm}"`)
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(signInPage(options.realm, token !== undefined));
+      return;
+    }
     const { status, body } = unauthorized(verdict);
-    request.log.debug({ status, error: body.error, reason: verdict, url: request.url }, 'client error');
+    // the route's template, not the URL: a query may carry a token
+    request.log.debug({ status, error: body.error, reason: verdict, route }, 'client error');
     const challenge =
       verdict === 'missing' ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="invalid_token"`;
     reply.code(status).header('www-authenticate', challenge).send(body);

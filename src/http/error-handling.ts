@@ -23,8 +23,8 @@ export function installErrorHandling(app: FastifyInstance, limits: { bodyLimitBy
     const { status, body } = httpErrorFromThrown(err, limits);
     // A shed request (503 overloaded) is expected under load; a line each would add to the load.
     if (body.error === 'internal_error')
-      request.log.error({ err, url: request.url, method: request.method }, 'request failed');
-    else request.log.debug({ status, error: body.error, url: request.url }, 'client error');
+      request.log.error({ err, url: pathOf(request.url), method: request.method }, 'request failed');
+    else request.log.debug({ status, error: body.error, url: pathOf(request.url) }, 'client error');
     reply.code(status).send(body);
   });
 
@@ -37,7 +37,7 @@ export function installErrorHandling(app: FastifyInstance, limits: { bodyLimitBy
   });
 
   const routeMiss = (request: FastifyRequest, reply: FastifyReply): void => {
-    const path = request.url.split('?')[0] ?? request.url;
+    const path = pathOf(request.url);
     const allowed = methodsByPath.get(path);
     if (allowed !== undefined && !allowed.has(request.method)) {
       const allow = [...allowed].sort().join(', ');
@@ -80,4 +80,9 @@ export function clientErrorHandler(err: ConnectionError, socket: Socket): void {
     );
   }
   socket.destroy(err);
+}
+
+/** A request's path without its query: what logs say of a URL, since a query may carry a token (/dashboard?token=). */
+function pathOf(url: string): string {
+  return url.split('?')[0] ?? url;
 }

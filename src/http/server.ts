@@ -1,5 +1,9 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { loadDashboardAssets, type DashboardAssets } from '../dashboard/dashboard-assets.js';
+import { dashboardView, type DashboardRole } from '../dashboard/dashboard-view.js';
+import { MetricSampler } from '../dashboard/metric-sampler.js';
+import type { RiskiestView } from '../dashboard/riskiest-customers.js';
 import { ExperimentTracker, type ExperimentsSource } from '../experiments/experiment-tracker.js';
 import { registerDriftMetrics } from '../observability/drift-metrics.js';
 import { registerExperimentMetrics } from '../observability/experiment-metrics.js';
@@ -15,6 +19,7 @@ import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from 
 import { registerLoadShedding, type PressureLimits } from './load-shedding.js';
 import { monitoringSchemas } from './monitoring-schemas.js';
 import { monitoringSource, PREDICTIONS_DRIFT_SOURCE, type SidePortDrift } from './monitoring-view.js';
+import { dashboardRoutes } from './plugins/dashboard-routes.js';
 import { experimentsRoute } from './plugins/experiments-route.js';
 import { monitoringRoute } from './plugins/monitoring-route.js';
 import { healthRoutes } from './plugins/health-routes.js';
@@ -22,7 +27,7 @@ import { metricsRoute } from './plugins/metrics-route.js';
 import { modelRoute } from './plugins/model-route.js';
 import { openApi } from './plugins/openapi.js';
 import { predictRoutes } from './plugins/predict-routes.js';
-import type { ProbeCheck } from '../observability/health.js';
+import { runProbeChecks, type ProbeCheck } from '../observability/health.js';
 import { countWorkerRequests, installRequestMetrics } from './request-metrics.js';
 import type { ClusterWorkerMetrics } from './cluster/cluster-worker.js';
 import { workerRequestsCounter } from '../observability/cluster-metrics.js';
@@ -30,7 +35,7 @@ import { realizedSchemas } from './realized-schemas.js';
 import { sharedSchemas } from './schemas.js';
 
 /** Version of the HTTP contract (paths and bodies), shown in the OpenAPI document. */
-export const HTTP_API_VERSION = '1.3.0';
+export const HTTP_API_VERSION = '1.4.0';
 
 /** The slice of the service configuration the side-port reads (the full Config satisfies it). */
 export interface HttpServerConfig {
@@ -41,7 +46,18 @@ export interface HttpServerConfig {
     pressure: PressureLimits;
     /** token: null = no auth (loadConfig has already read tokenFile into token). */
     auth: { token: string | null; protectMetrics: boolean };
+    dashboard: { enabled: boolean };
   };
+}
+
+/** What the dashboard shows beyond the metrics (with config.http.dashboard.enabled). */
+export interface SidePortDashboard {
+  /** the command whose side-port this is */
+  readonly role: DashboardRole;
+  /** the latest committed prediction per customer (`run`); none: no riskiest-25% panel */
+  readonly riskiest?: { view(limit: number): RiskiestView };
+  /** the page and its files; read from disk when not given */
+  readonly assets?: DashboardAssets;
 }
 
 export interface HttpServerOptions {
@@ -83,7 +99,16 @@ export interface HttpServerOptions {
    * requests it answers in churn_http_worker_requests_total{worker}. Without it, this process's registry.
    */
   cluster?: ClusterWorkerMetrics;
+  /** GET /dashboard's role and panels; `serve` when not given (with config.http.dashboard.enabled) */
+  dashboard?: SidePortDashboard;
 }
+
+/** The riskiest customers the dashboard's table lists. */
+const RISKIEST_ROWS = 20;
+/** The dashboard's charts: a sample a second, the last ten minutes, latency percentiles over the last 5 s. */
+const SAMPLING = { intervalMs: 1_000, capacity: 600, windowSamples: 5 } as const;
+/** `serve --workers N` samples the whole server only while a dashboard is open (each sample asks every worker). */
+const CLUSTER_SAMPLING_IDLE_MS = 300_000;
 
 function checks(value: ProbeCheck | readonly ProbeCheck[] | undefined): readonly ProbeCheck[] {
   if (value === undefined) return [];
@@ -154,8 +179,9 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
       : {}),
   });
   await app.register(modelRoute, { serving });
+  const experiments = options.experiments ?? sidePortOnlyExperiments(serving);
   await app.register(experimentsRoute, {
-    experiments: options.experiments ?? sidePortOnlyExperiments(serving),
+    experiments,
     ...(options.realized === undefined ? {} : { realized: options.realized }),
   });
   await app.register(monitoringRoute, { monitoring });
@@ -172,6 +198,52 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     beforeScrape: championInfo,
     ...(cluster === undefined ? {} : { text: () => cluster.text() }),
   });
+  if (config.http.dashboard.enabled) {
+    // the figures of the snapshot /metrics shows: this process's, or the whole `serve --workers N` server's
+    const snapshot =
+      cluster === undefined
+        ? () => {
+            championInfo();
+            return metrics.getMetricsAsJSON();
+          }
+        : () => cluster.snapshot();
+    const sampler = new MetricSampler({
+      read: snapshot,
+      ...SAMPLING,
+      ...(cluster === undefined ? {} : { idleAfterMs: CLUSTER_SAMPLING_IDLE_MS }),
+      onError: (err) => {
+        logger.warn({ err }, 'the dashboard could not sample the metrics');
+      },
+    });
+    sampler.start();
+    app.addHook('onClose', (_instance, done) => {
+      sampler.stop();
+      done();
+    });
+    const dashboard = options.dashboard ?? { role: 'serve' };
+    const readinessChecks = checks(options.readiness);
+    const startedAt = Date.now();
+    await app.register(dashboardRoutes, {
+      service: config.service.name,
+      role: dashboard.role,
+      assets: dashboard.assets ?? loadDashboardAssets(),
+      view: async () =>
+        dashboardView({
+          service: config.service.name,
+          role: dashboard.role,
+          now: Date.now(),
+          startedAt,
+          readiness: await runProbeChecks(readinessChecks),
+          set: serving.current(),
+          metrics: await snapshot(),
+          history: sampler.series(),
+          riskiest: dashboard.riskiest?.view(RISKIEST_ROWS) ?? null,
+          experiments: experiments.summary(),
+          realized: options.realized?.view() ?? null,
+          monitoring: monitoring.view(),
+        }),
+    });
+  }
   return app;
 }
 

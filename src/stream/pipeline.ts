@@ -18,7 +18,7 @@
  */
 import type { Batch, EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { ExperimentRecorder } from '../experiments/scored-observation.js';
+import type { CommittedPredictionsRecorder } from '../experiments/scored-observation.js';
 import type { ChurnCounters } from '../observability/prediction-metrics.js';
 import type { StreamMetrics } from '../observability/stream-metrics.js';
 import type { DriftWindows } from '../monitoring/drift-windows.js';
@@ -41,7 +41,7 @@ export interface PipelineDeps {
   /** the serving set in force (the rollout follower swaps it); read once per transaction */
   serving: ServingSetSource;
   /** told what each committed transaction predicted live; none: nothing is gathered for it */
-  experiments?: ExperimentRecorder;
+  committed?: CommittedPredictionsRecorder;
   /** drift windows of the live partitions, sent in the transactions that close them; none: no drift (and replay) */
   drift?: PipelineDrift;
   leases: PartitionLeases;
@@ -264,9 +264,9 @@ export function createBatchHandler(deps: PipelineDeps, source: SourceKind): (pay
       const fields = { topic, partition, shadow: failure.version, detail: failure.message };
       logger.warn(fields, 'shadow could not score a record; the live prediction stands');
     }
-    if (deps.experiments !== undefined && done.observations.length > 0) {
+    if (deps.committed !== undefined && done.observations.length > 0) {
       try {
-        deps.experiments.recordCommitted(done.set, done.observations);
+        deps.committed.recordCommitted(done.set, done.observations);
       } catch (err) {
         // The transaction is committed: a failing comparison must not make the partition retry it.
         logger.error({ err, topic, partition }, 'the experiment recorder failed on a committed transaction');

@@ -14,7 +14,7 @@
 import type { KafkaMessage, Message } from 'kafkajs';
 import { unknownCategoryWarning, validateCustomer, type Customer, type FieldError } from '../contract/customer.js';
 import { clipText, quoteValue } from '../contract/shown-value.js';
-import type { ScoredObservation } from '../experiments/scored-observation.js';
+import type { CommittedPrediction } from '../experiments/scored-observation.js';
 import type { ModelMeta } from '../model/churn-model.js';
 import type { FeatureContribution } from '../model/explain.js';
 import { predictValidated, type CustomerPrediction } from '../model/predict-customer.js';
@@ -52,10 +52,11 @@ export interface ShadowFailure {
 
 /**
  * A record scored: its predictions and what the metrics and the experiment comparison need once it is committed.
- * It is its own ScoredObservation (variant, version, score, shadowScores) so that observing costs no allocation;
+ * It is its own CommittedPrediction (variant, version, score, shadowScores, customerid, reasons) so that observing
+ * costs no allocation;
  * only records with a live prediction are observed.
  */
-export interface ScoredRecord extends ScoredObservation {
+export interface ScoredRecord extends CommittedPrediction {
   ok: true;
   /** the live prediction (topics.predictions); undefined for a `replay --compare` record, which has none */
   live: Message | undefined;
@@ -287,6 +288,8 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
       shadowScores: NO_SCORES,
       customer,
       categoryCodes,
+      customerid: event.customerid,
+      reasons,
     };
     // A shadow compares against the champion on the same events, so only the champion's customers get shadow scores.
     if (assignment.variant === 'champion' && set.shadows.length > 0) {
@@ -474,6 +477,8 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
       shadowScores: NO_SCORES,
       customer,
       categoryCodes: NO_CODES,
+      customerid: event.customerid,
+      reasons: NO_REASONS,
     };
   }
 

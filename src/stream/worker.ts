@@ -27,7 +27,7 @@ import { LiveFirstGate } from './live-first-gate.js';
 import { streamMetrics } from '../observability/stream-metrics.js';
 import { churnCounters, predictionMetrics } from '../observability/prediction-metrics.js';
 import type { ProbeResult } from '../observability/health.js';
-import type { ExperimentRecorder } from '../experiments/scored-observation.js';
+import type { CommittedPredictionsRecorder } from '../experiments/scored-observation.js';
 import type { ServingSetSource } from '../serving/serving-set.js';
 import type { DriftTracker } from '../monitoring/drift-tracker.js';
 import type { DriftWindowRecord } from '../monitoring/drift-window-record.js';
@@ -53,8 +53,8 @@ export interface WorkerDeps {
    * reads it once per transaction.
    */
   serving: ServingSetSource;
-  /** told what every committed transaction predicted live, with which set (the experiment comparison) */
-  experiments?: ExperimentRecorder;
+  /** told what every committed transaction predicted live, with which set (the experiment comparison, the dashboard) */
+  committed?: CommittedPredictionsRecorder;
   /**
    * The drift windows of the live partitions (src/monitoring): each live transaction counts its records in them and
    * carries the window records it closes to topics.drift. None when config.monitoring.enabled is false.
@@ -111,7 +111,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     const sharedDeps = {
       ...(await codec(registry, config)),
       serving: deps.serving,
-      ...(deps.experiments === undefined ? {} : { experiments: deps.experiments }),
+      ...(deps.committed === undefined ? {} : { committed: deps.committed }),
       metrics,
       churnCounters: churnCounters(predictionMetrics(deps.metrics), 'stream'),
       logger: log,

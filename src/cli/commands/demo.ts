@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { Kafka } from 'kafkajs';
 import { defaultSchemaRegistry } from '../../app/schema-registry.js';
 import { startScorerApp, type ScorerApp } from '../../app/scorer-app.js';
+import { ConfigError } from '../../config/config-error.js';
 import type { Config } from '../../config/index.js';
 import { REPO_PATHS } from '../../config/repo-paths.js';
 import { createValidationRules } from '../../contract/customer.js';
@@ -26,6 +27,7 @@ import {
 } from '../../demo/rollout-act.js';
 import { agreementLine, comparisonLines, publishedLine, rolloutLine, splitLines } from '../../demo/rollout-report.js';
 import { produceAndCollect, type DemoRunResult, type ExpectedShadows } from '../../demo/run-demo.js';
+import { startLiveTrickle, TRICKLE_INVALID_EVERY } from '../../demo/live-trickle.js';
 import { loadTelcoCustomers, type TelcoCustomer } from '../../demo/telco-events.js';
 import { outcomesAct } from '../../demo/outcomes-act.js';
 import { outcomesActLines } from '../../demo/outcomes-report.js';
@@ -50,6 +52,9 @@ interface DemoFlags {
   worker: boolean;
   /** --no-outcomes sets it false */
   outcomes: boolean;
+  /** leave the worker (and the stack) running after the summary, with live events flowing, until Ctrl-C */
+  keep?: boolean;
+  rate: number;
 }
 
 /** The outcomes act: a week after the last event, as `simulate outcomes` dates them by default. */
@@ -79,6 +84,12 @@ export function demoCommand(): Command {
       'skip the third act (outcomes simulated for the scored customers, joined by the worker, realized AUC per version)',
     )
     .option(
+      '--keep',
+      'after the summary, keep the worker and the stack running with live customer events flowing, and print the ' +
+        'dashboard URL, until Ctrl-C (the side-port then listens on PORT, default 8080)',
+    )
+    .option('--rate <events/s>', 'with --keep, the live events sent a second', positiveInt, 200)
+    .option(
       '--no-worker',
       'start no worker: only send the customers and read the predictions, which a `run` worker on the same ' +
         'topics makes (implies --no-rollout and --no-outcomes)',
@@ -104,8 +115,13 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     process.env.SCHEMA_REGISTRY_URL = env.SCHEMA_REGISTRY_URL;
   }
 
-  // Port 0: the demo must not collide with a `run` or `serve` already on the default port.
-  const config = configWithFlags({ http: { port: 0, host: '127.0.0.1' } });
+  if (flags.keep === true && !flags.worker)
+    throw new ConfigError([{ key: '--keep', message: 'needs the worker (drop --no-worker)' }]);
+  // Port 0: the demo must not collide with a `run` or `serve` already on the default port. With --keep someone is
+  // to open the dashboard: the configured port (PORT, default 8080), so its address is the one the README gives.
+  const config = configWithFlags(
+    flags.keep === true ? { http: { host: '127.0.0.1' } } : { http: { port: 0, host: '127.0.0.1' } },
+  );
   // The worker's own logs are noise next to the progress lines; errors still show.
   const logger = createStderrLogger({ name: config.service.name, level: 'error', format: config.log.format });
   const customers = loadTelcoCustomers().slice(0, flags.count);
@@ -143,6 +159,18 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     if (service !== undefined && flags.outcomes) {
       await outcomesActOfDemo({ config, kafka, registry: registry.client, customers, logger, say });
     }
+    if (service !== undefined && flags.keep === true) {
+      await keepRunning({
+        config,
+        kafka,
+        registry: registry.client,
+        customers,
+        logger,
+        say,
+        rate: flags.rate,
+        service,
+      });
+    }
   } finally {
     await service?.stop();
     if (startedStack) {
@@ -150,6 +178,44 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       await stopLocalStack();
     }
   }
+}
+
+/** `--keep`: live events flow to the worker until SIGINT or SIGTERM; the dashboard shows them. */
+async function keepRunning(options: {
+  config: Config;
+  kafka: Kafka;
+  registry: SchemaRegistryClient;
+  customers: readonly TelcoCustomer[];
+  logger: Logger;
+  say: (line: string) => void;
+  rate: number;
+  service: ScorerApp;
+}): Promise<void> {
+  const { config, say, service } = options;
+  const trickle = await startLiveTrickle({
+    kafka: options.kafka,
+    registry: options.registry,
+    topic: config.topics.customers,
+    customers: options.customers,
+    perSecond: options.rate,
+    logger: options.logger,
+  });
+  const auth = config.http.auth.token === null ? '' : '?token=<HTTP_AUTH_TOKEN>';
+  say(
+    `demo: dashboard at ${service.address}/dashboard${auth} (live: ${options.rate} customer events/s to ` +
+      `'${config.topics.customers}', one in ${TRICKLE_INVALID_EVERY} with a tenure the contract refuses, for the dead letters)`,
+  );
+  say('demo: the worker and the stack keep running; Ctrl-C stops them');
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => {
+      resolve('SIGINT');
+    });
+    process.once('SIGTERM', () => {
+      resolve('SIGTERM');
+    });
+  });
+  const sent = await trickle.stop();
+  say(`demo: ${signal}: sent ${sent} live events; stopping`);
 }
 
 type Send = (shadows: ExpectedShadows | undefined) => Promise<DemoRunResult>;

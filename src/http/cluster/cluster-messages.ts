@@ -9,8 +9,8 @@ export type WorkerMessage =
   | { kind: 'churn:listening'; address: string; host: string }
   /** the worker could not start (bad model, port taken): the line the CLI would print, printed once by the primary */
   | { kind: 'churn:startup-failed'; line: string; stack?: string; exitCode: number }
-  /** GET /metrics reached this worker: it asks for the whole server's metrics */
-  | { kind: 'churn:metrics-request'; id: number }
+  /** GET /metrics (text) or the dashboard (json) reached this worker: it asks for the whole server's metrics */
+  | { kind: 'churn:metrics-request'; id: number; format: MetricsFormat }
   /** this worker's registry, for the primary's aggregation `id` */
   | { kind: 'churn:metrics-snapshot'; id: number; metrics: MetricsSnapshot };
 
@@ -19,9 +19,13 @@ export type PrimaryMessage =
   | { kind: 'churn:shutdown'; reason: string }
   /** send your registry for aggregation `id` */
   | { kind: 'churn:snapshot-request'; id: number }
-  /** the whole server's metrics for the worker's request `id` */
+  /** the whole server's metrics for the worker's request `id`, in the format it asked for */
   | { kind: 'churn:metrics-text'; id: number; text: string }
+  | { kind: 'churn:metrics-text'; id: number; metrics: MetricsSnapshot }
   | { kind: 'churn:metrics-text'; id: number; error: string };
+
+/** Prometheus text (GET /metrics) or prom-client's JSON snapshot (the dashboard). */
+export type MetricsFormat = 'text' | 'json';
 
 function hasKind(value: unknown): value is { kind: string } {
   return typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string';

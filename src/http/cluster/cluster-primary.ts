@@ -7,7 +7,7 @@ import {
 } from '../../observability/cluster-metrics.js';
 import type { Logger } from '../../observability/logger.js';
 import { createMetricsRegistry } from '../../observability/metrics-registry.js';
-import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
+import { isWorkerMessage, type MetricsFormat, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
 import { afterUnexpectedExit, DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-policy.js';
 import { WORKER_SLOT_ENV } from './cluster-worker.js';
 
@@ -115,7 +115,7 @@ export function runSidePortCluster(options: SidePortClusterOptions): Promise<Clu
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
 
-    const answerMetrics = (requester: Worker, id: number): void => {
+    const answerMetrics = (requester: Worker, id: number, format: MetricsFormat): void => {
       const key = nextGathering++;
       const round: Gathering = { waiting: new Set(), snapshots: new Map(), complete: () => undefined };
       const finish = async (): Promise<void> => {
@@ -126,8 +126,13 @@ export function runSidePortCluster(options: SidePortClusterOptions): Promise<Clu
             const snapshot = round.snapshots.get(n) ?? lastSnapshots.get(n);
             return snapshot === undefined ? [] : [snapshot];
           });
-          const text = await aggregateSnapshots([...live, retired, await registry.getMetricsAsJSON()]).metrics();
-          send(requester, { kind: 'churn:metrics-text', id, text });
+          const whole = aggregateSnapshots([...live, retired, await registry.getMetricsAsJSON()]);
+          send(
+            requester,
+            format === 'json'
+              ? { kind: 'churn:metrics-text', id, metrics: await whole.getMetricsAsJSON() }
+              : { kind: 'churn:metrics-text', id, text: await whole.metrics() },
+          );
         } catch (err) {
           send(requester, { kind: 'churn:metrics-text', id, error: err instanceof Error ? err.message : String(err) });
         }
@@ -166,7 +171,7 @@ export function runSidePortCluster(options: SidePortClusterOptions): Promise<Clu
           return;
         }
         case 'churn:metrics-request':
-          answerMetrics(worker, message.id);
+          answerMetrics(worker, message.id, message.format);
           return;
         case 'churn:metrics-snapshot': {
           lastSnapshots.set(n, message.metrics);

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { labelWorkerGauges, type MetricsSnapshot } from '../../observability/cluster-metrics.js';
-import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
+import { isPrimaryMessage, type MetricsFormat, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
 
 /** Set by the primary on each worker it forks: the worker's number, 1..N, kept by its replacement after a restart. */
 export const WORKER_SLOT_ENV = 'CHURN_HTTP_WORKER';
@@ -19,6 +19,8 @@ export interface ClusterWorkerMetrics {
   contribute(read: () => Promise<MetricsSnapshot>): void;
   /** the whole server's metrics in Prometheus text, aggregated by the primary */
   text(): Promise<string>;
+  /** the same, as prom-client's JSON snapshot (the dashboard's figures) */
+  snapshot(): Promise<MetricsSnapshot>;
 }
 
 /** This process's link to the primary of `serve --workers N`. */
@@ -49,7 +51,8 @@ export function sidePortWorker(worker: string): SidePortWorker {
   };
   let read: () => Promise<MetricsSnapshot> = () => Promise.resolve([]);
   let nextRequest = 0;
-  const pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void }>();
+  type Answer = { text: string } | { metrics: MetricsSnapshot };
+  const pending = new Map<number, { resolve: (answer: Answer) => void; reject: (err: Error) => void }>();
   let drainHandler: ((reason: string) => void) | undefined;
 
   process.on('message', (message: unknown) => {
@@ -75,7 +78,7 @@ export function sidePortWorker(worker: string): SidePortWorker {
         const request = pending.get(message.id);
         pending.delete(message.id);
         if ('error' in message) request?.reject(new Error(`aggregating the workers' metrics: ${message.error}`));
-        else request?.resolve(message.text);
+        else request?.resolve(message);
         return;
       }
       case 'churn:shutdown':
@@ -86,30 +89,42 @@ export function sidePortWorker(worker: string): SidePortWorker {
     }
   }
 
+  /** Asks the primary for the whole server's metrics in `format`; rejects after METRICS_TIMEOUT_MS. */
+  function ask(format: MetricsFormat): Promise<Answer> {
+    const id = nextRequest++;
+    return new Promise<Answer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`the primary did not aggregate the workers' metrics within ${METRICS_TIMEOUT_MS} ms`));
+      }, METRICS_TIMEOUT_MS);
+      pending.set(id, {
+        resolve: (answer) => {
+          clearTimeout(timer);
+          resolve(answer);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      });
+      tell({ kind: 'churn:metrics-request', id, format });
+    });
+  }
+
   return {
     worker,
     contribute(reader) {
       read = reader;
     },
-    text() {
-      const id = nextRequest++;
-      return new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`the primary did not aggregate the workers' metrics within ${METRICS_TIMEOUT_MS} ms`));
-        }, METRICS_TIMEOUT_MS);
-        pending.set(id, {
-          resolve: (text) => {
-            clearTimeout(timer);
-            resolve(text);
-          },
-          reject: (err) => {
-            clearTimeout(timer);
-            reject(err);
-          },
-        });
-        tell({ kind: 'churn:metrics-request', id });
-      });
+    async text() {
+      const answer = await ask('text');
+      if (!('text' in answer)) throw new Error('the primary answered the metrics in another format');
+      return answer.text;
+    },
+    async snapshot() {
+      const answer = await ask('json');
+      if (!('metrics' in answer)) throw new Error('the primary answered the metrics in another format');
+      return answer.metrics;
     },
     listening(address, host) {
       tell({ kind: 'churn:listening', address, host });

@@ -64,6 +64,7 @@ describe('loadConfig defaults', () => {
         sampleIntervalMs: 1000,
       },
       auth: { token: null, tokenFile: null, protectMetrics: true },
+      dashboard: { enabled: true, customers: 10000 },
     });
     expect(config.model).toEqual({
       dir: join(repoRoot, 'models/churn/1.0.0'),

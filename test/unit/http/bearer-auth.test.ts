@@ -38,6 +38,7 @@ const GUARDED: ReadonlyArray<{ name: string; request: InjectOptions }> = [
   },
   { name: 'GET /model', request: { method: 'GET', url: '/model' } },
   { name: 'GET /monitoring', request: { method: 'GET', url: '/monitoring' } },
+  { name: 'GET /dashboard/view', request: { method: 'GET', url: '/dashboard/view' } },
   { name: 'GET /openapi.json', request: { method: 'GET', url: '/openapi.json' } },
   { name: 'GET /docs/', request: { method: 'GET', url: '/docs/' } },
   { name: 'GET /docs/static/index.css', request: { method: 'GET', url: '/docs/static/index.css' } },

@@ -45,6 +45,8 @@ describe('GET /openapi.json', () => {
     expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/);
     expect(doc.info.title).toBe('churn-scorer');
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/dashboard',
+      '/dashboard/view',
       '/experiments',
       '/livez',
       '/metrics',

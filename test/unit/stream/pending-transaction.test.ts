@@ -46,6 +46,8 @@ function scored(name: string, bytes: number, churn = false, eventTime = 0): Scor
     shadowScores: [],
     customer,
     categoryCodes: [],
+    customerid: name,
+    reasons: [],
   };
 }
 

@@ -1,7 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import type { ExperimentRecorder } from '../../../src/experiments/scored-observation.js';
+import type { CommittedPredictionsRecorder } from '../../../src/experiments/scored-observation.js';
 import type { DriftTracker } from '../../../src/monitoring/drift-tracker.js';
 import type { ChurnModel } from '../../../src/model/churn-model.js';
 import { churnCounters, predictionMetrics } from '../../../src/observability/prediction-metrics.js';
@@ -133,7 +133,7 @@ export interface HarnessOptions {
   encoder?: PredictionEncoder;
   /** the serving set in force; by default `model` alone as the champion (revision 0) */
   serving?: ServingSetSource;
-  experiments?: ExperimentRecorder;
+  committed?: CommittedPredictionsRecorder;
   now?: () => number;
   captureLogs?: boolean;
   /** model.reasons (default true) */
@@ -170,7 +170,7 @@ export function pipelineHarness(model: ChurnModel, options: HarnessOptions = {})
       serving:
         options.serving ??
         fixedServingSetSource(singleModelServingSet(servingModel(model, options.strictCategories ?? false))),
-      ...(options.experiments === undefined ? {} : { experiments: options.experiments }),
+      ...(options.committed === undefined ? {} : { committed: options.committed }),
       ...(options.drift === undefined
         ? {}
         : { drift: { tracker: options.drift, encoder: codec.driftEncoder, topic: TOPICS.drift } }),

@@ -1,6 +1,6 @@
 import type { KafkaMessage, Message } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ExperimentRecorder, ScoredObservation } from '../../../src/experiments/scored-observation.js';
+import type { CommittedPredictionsRecorder, ScoredObservation } from '../../../src/experiments/scored-observation.js';
 import type { ChurnModel } from '../../../src/model/index.js';
 import { assignVariant } from '../../../src/rollout/assign-variant.js';
 import type { ServingSet } from '../../../src/serving/serving-set.js';
@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 
 /** The experiment recorder's port, keeping what it was told. */
-class RecordedExperiments implements ExperimentRecorder {
+class RecordedExperiments implements CommittedPredictionsRecorder {
   readonly calls: { set: ServingSet; observations: ScoredObservation[] }[] = [];
 
   recordCommitted(set: ServingSet, observations: readonly ScoredObservation[]): void {
@@ -145,7 +145,7 @@ describe('shadows: in the same transaction as the live prediction and the offset
   it('commits one shadow prediction per shadow with each live one and the offset, in one transaction', async () => {
     const set = servingSet(6, { champion: '1.0.0', shadows: ['1.1.0'] }, [model, candidate]);
     const experiments = new RecordedExperiments();
-    const pipe = await harness({ serving: new SwappableServingSource(set), experiments });
+    const pipe = await harness({ serving: new SwappableServingSource(set), committed: experiments });
     await pipe.run(valid(pipe, 0, 4));
 
     const [txn, ...more] = pipe.client.committed();
@@ -217,7 +217,7 @@ describe('shadows: in the same transaction as the live prediction and the offset
     const broken = throwingModel(candidate, '2.0.0-rc1', 'weights file truncated');
     const set = servingSet(6, { champion: '1.0.0', shadows: ['2.0.0-rc1'] }, [model, broken]);
     const experiments = new RecordedExperiments();
-    const pipe = await harness({ serving: new SwappableServingSource(set), experiments });
+    const pipe = await harness({ serving: new SwappableServingSource(set), committed: experiments });
     await pipe.run(valid(pipe, 0, 2));
 
     expect(pipe.client.committedTo(TOPICS.predictions).map(offsetOf)).toEqual([0, 1, 2]);
@@ -232,7 +232,7 @@ describe('shadows: in the same transaction as the live prediction and the offset
   it('tells the experiments nothing of a transaction that did not commit', async () => {
     const set = servingSet(6, { champion: '1.0.0', shadows: ['1.1.0'] }, [model, candidate]);
     const experiments = new RecordedExperiments();
-    const pipe = await harness({ serving: new SwappableServingSource(set), experiments });
+    const pipe = await harness({ serving: new SwappableServingSource(set), committed: experiments });
     await pipe.leases.acquire(TOPICS.input, 0);
     pipe.client.failing.set('commit', new Error('Request timed out'));
     await expect(pipe.run(valid(pipe, 0, 2))).rejects.toThrow(/Request timed out/);
@@ -259,7 +259,7 @@ describe('replay --compare: champion and candidate to the shadow topic, nothing 
     const experiments = new RecordedExperiments();
     const pipe = await harness({
       serving: new SwappableServingSource(set),
-      experiments,
+      committed: experiments,
       source: { replay: true, label: 'replay' },
     });
     await pipe.run([compareRecord(pipe, 0, '1.1.0'), compareRecord(pipe, 1, '7.0.0'), compareRecord(pipe, 2, '1.1.0')]);
