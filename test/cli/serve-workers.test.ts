@@ -152,6 +152,13 @@ describe('bin/churn-scorer serve --workers 2 (node:cluster)', () => {
       expect(series(before, 'churn_model_info{name="churn",version="1.0.0",worker="1"}')).toBe(1);
       expect(series(before, 'churn_model_info{name="churn",version="1.0.0",worker="2"}')).toBe(1);
       expect(series(before, 'churn_http_workers')).toBe(2);
+      // the dashboard shows the whole server too, whichever worker answers it
+      for (let i = 0; i < 4; i++) {
+        const view = (await (await fetch(`${address}/dashboard/view`)).json()) as {
+          predictions: { churn: number; no_churn: number };
+        };
+        expect(view.predictions).toMatchObject({ churn: churned, no_churn: kept });
+      }
 
       // a worker that dies is restarted in its place; the counts it had reached stay in the totals
       process.kill(killed, 'SIGKILL');
