@@ -260,10 +260,11 @@ function scalingSection(runs: WorkerThroughput[]): string {
   );
 }
 
-function clientsSection(runs: WorkerThroughput[], ceiling: number | undefined): string {
+function clientsSection(runs: WorkerThroughput[], ceiling: number | undefined, benchNode: string): string {
   const base = runs.find((s) => s.label === 'client-kafkajs')?.events_per_second ?? NaN;
   const names = new Map(KAFKA_CLIENTS.map((c) => [c.label, c.client]));
-  return markdownTable(
+  const otherNode = KAFKA_CLIENTS.filter((c) => c.nodeVersion !== undefined && runs.some((s) => s.label === c.label));
+  const table = markdownTable(
     [
       'client',
       'events',
@@ -291,6 +292,9 @@ function clientsSection(runs: WorkerThroughput[], ceiling: number | undefined): 
       ];
     }),
   );
+  if (otherNode.length === 0) return table;
+  const on = otherNode.map((c) => `${c.label} on Node ${c.nodeVersion ?? '?'}`).join(', ');
+  return `${table}\n\nWorkers run on the bench's node (${benchNode}) except ${on} (scripts/ci/node-versions.sh).`;
 }
 
 function profileSection(p: ProfiledRun, label: string): string {
@@ -406,7 +410,7 @@ export function renderSummary(r: BenchReport): string {
   if (r.clients)
     parts.push(
       '## Kafka clients behind the same data path',
-      clientsSection(r.clients, r.ceiling?.pipeline_ceiling_events_per_second),
+      clientsSection(r.clients, r.ceiling?.pipeline_ceiling_events_per_second, r.versions.node ?? '?'),
     );
   if (r.clients_profile)
     parts.push(

@@ -25,7 +25,7 @@ import { closeStreamContext, openStreamContext, type StreamContext } from './str
 import { FEATURE_VARIANTS, featureCost } from './stream/feature-cost.js';
 import { latencyAndBurst } from './stream/latency.js';
 import { pythonLoopThroughput, workerThroughput } from './stream/throughput.js';
-import { KAFKA_CLIENTS } from './clients/kafka-clients.js';
+import { installedVersion, KAFKA_CLIENTS, workerNode, workerOf } from './clients/kafka-clients.js';
 import { PEER_LATENCY_FRACTIONS, peersBench } from './stream/peer-bench.js';
 import { coldStart } from './stream/cold-start.js';
 import { compareRatios, guardedRatios, publishedRatios, regressionLines } from './regression-guard.js';
@@ -97,6 +97,8 @@ const workerNodeFlags = values['worker-node-flags']?.split(' ').filter((f) => f 
 const peerJvmFlags = values['peer-jvm-flags']?.split(' ').filter((f) => f !== '') ?? [...PEER_JVM_FLAGS];
 const peerThreads = values['peer-threads'] === undefined ? 1 : positiveInt('--peer-threads', values['peer-threads']);
 let peerJar: string | undefined;
+/** the node binary of each bench/clients worker that needs another node than the bench's (by label) */
+const clientNodes = new Map<string, string>();
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 function prepare(report: BenchReport): void {
@@ -130,7 +132,9 @@ function prepare(report: BenchReport): void {
     }
   }
   if (only.has('clients')) {
-    say('bash scripts/bench/kafka-clients.sh (@confluentinc/kafka-javascript into bench/clients, built once)');
+    say(
+      'bash scripts/bench/kafka-clients.sh (@confluentinc/kafka-javascript, built once, and @platformatic/kafka into bench/clients)',
+    );
     try {
       execFileSync('bash', ['scripts/bench/kafka-clients.sh'], {
         cwd: REPO_ROOT,
@@ -141,6 +145,18 @@ function prepare(report: BenchReport): void {
       // Optional: without the native build (no compiler, no root for apt) the other sections still run.
       (report.errors ??= {})['clients'] = `scripts/bench/kafka-clients.sh failed: ${(err as Error).message}`;
       only.delete('clients');
+    }
+  }
+  if (only.has('clients')) {
+    for (const client of KAFKA_CLIENTS) {
+      if (client.nodeVersion === undefined) continue;
+      try {
+        clientNodes.set(client.label, workerNode(client.nodeVersion, say));
+      } catch (err) {
+        // That client is left out (the section says why); the others still run.
+        (report.errors ??= {})[`${client.label}-node`] =
+          `node ${client.nodeVersion} (scripts/ci/node-versions.sh) unavailable: ${(err as Error).message}`;
+      }
     }
   }
   if (only.has('peers')) {
@@ -185,6 +201,7 @@ async function main(): Promise<void> {
   say(`run ${stamp.id}${quick ? ' (quick)' : ''}; load average ${report.load.before.join(' ')}`);
   prepare(report);
   report.versions = versions(); // after prepare: it may have installed the bench-only clients
+  if (only.has('clients')) report.versions['@platformatic/kafka'] = installedVersion('@platformatic/kafka');
 
   if (only.has('score')) {
     report.score = await section(report, 'score', () => runScoreBench(sizes.scoreSeconds, stamp.id));
@@ -336,9 +353,12 @@ async function main(): Promise<void> {
         }
       }
       if (only.has('clients')) {
-        // The same data path over two clients, one after the other on identical fresh topic sets.
+        // The same data path over each client, one after the other on identical fresh topic sets; a worker that
+        // needs another node (@platformatic/kafka: 22) runs on the one prepare() found for it.
         report.clients = [];
         for (const client of KAFKA_CLIENTS) {
+          const node = clientNodes.get(client.label);
+          if (client.nodeVersion !== undefined && node === undefined) continue;
           const c = ctx;
           const result = await section(report, client.label, () =>
             workerThroughput(c, {
@@ -347,7 +367,7 @@ async function main(): Promise<void> {
               workers: 1,
               events: sizes.clientEvents,
               verify: true,
-              ...client.worker,
+              ...workerOf(client, node),
             }),
           );
           if (result) report.clients.push(result);

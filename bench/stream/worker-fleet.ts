@@ -30,11 +30,17 @@ export interface FleetOptions {
   nodeFlags?: readonly string[];
   /** script and its arguments before --host/--port; default `bin/churn-scorer run` */
   program?: readonly string[];
-  /** extra environment for every worker */
+  /** extra environment for every worker; WORKER_NODE_ENV in it names the node binary that runs them */
   env?: Readonly<Record<string, string>>;
 }
 
 export const RUN_COMMAND: readonly string[] = [LAUNCHER, 'run'];
+
+/**
+ * The node binary to run the workers with, when not the bench's own (bench/clients/platformatic-worker.ts needs
+ * Node >= 22). Given in the workers' environment because the sections hand `env` through to startFleet as it is.
+ */
+export const WORKER_NODE_ENV = 'BENCH_WORKER_NODE';
 
 /**
  * Registers both subjects with their BACKWARD rule before several workers start at once, as an operator would:
@@ -93,7 +99,8 @@ export async function startFleet(
         '--port',
         String(port),
       ];
-      const proc = startProcess(`worker ${options.label}#${i}`, process.execPath, args, {
+      const node = options.env?.[WORKER_NODE_ENV] ?? process.execPath;
+      const proc = startProcess(`worker ${options.label}#${i}`, node, args, {
         cwd: REPO_ROOT,
         env,
         logFile: join(LOGS_DIR, `${topics.prefix}-worker${i}.log`),
