@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig, type Config, type ConfigOverrides } from '../config/index.js';
+import { loadConfig, type Config, type ConfigOverrides, type ConfigSection } from '../config/index.js';
 
 /** commander parser for --port: an integer 0..65535 (0 = any free port). */
 export function parsePort(value: string): number {
@@ -17,9 +17,15 @@ export interface ModelFlags {
  * The configuration for a command: files and environment (src/config), then the command's flags on top.
  * Relative paths given as flags are resolved against the current directory by loadConfig.
  */
-export function configWithFlags(overrides: ConfigOverrides): Config {
-  return loadConfig({ args: overrides });
+export function configWithFlags(overrides: ConfigOverrides, sections?: readonly ConfigSection[]): Config {
+  return loadConfig({ args: overrides, ...(sections === undefined ? {} : { sections }) });
 }
+
+/**
+ * What a command that never touches Kafka reads (`score`, `model info`): a Kafka, registry or topic setting it does
+ * not use cannot stop it.
+ */
+export const OFFLINE_SECTIONS: readonly ConfigSection[] = ['service', 'log', 'model', 'monitoring'];
 
 export function modelOverrides(flags: ModelFlags, strict?: boolean): ConfigOverrides['model'] {
   const model: NonNullable<ConfigOverrides['model']> = {};

@@ -9,6 +9,7 @@ import { joinCommand } from './commands/join.js';
 import { runCommand } from './commands/run.js';
 import { rolloutCommand } from './commands/rollout.js';
 import { simulateCommand } from './commands/simulate.js';
+import { SCORER_VERSION } from '../stream/scorer-version.js';
 
 /**
  * The churn-scorer command line. Each command lives in its own file under commands/ and is only wired here.
@@ -18,6 +19,8 @@ export function buildProgram(): Command {
     .description(
       'Churn scoring: Kafka stream worker, HTTP side-port, JSON-lines scoring, replay, demo, model inspection',
     )
+    // `churn-scorer/0.1.0`: the same stamp dead letters carry (churn.scorer.version)
+    .version(SCORER_VERSION, '-V, --version', 'print the version and exit')
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(runCommand());

@@ -161,8 +161,9 @@ export const ConfigSchema = Type.Object(
     ),
     model: Type.Object(
       {
-        // Absolute after loadConfig resolves it (relative: against the repository root).
-        dir: env('MODEL_DIR', NonEmpty, 'model artifact directory (relative: to the repository root)'),
+        // Absolute after loadConfig resolves it (relative: against the cwd from the environment or a flag, against the
+        // repository root from a config file).
+        dir: env('MODEL_DIR', NonEmpty, 'model artifact directory (relative: to the current directory)'),
         strictCategories: env('STRICT_CATEGORIES', Type.Boolean(), 'reject unknown category values instead of warning'),
         followRollout: env(
           'MODEL_FOLLOW_ROLLOUT',

@@ -1,5 +1,6 @@
 // Service configuration: defaults file < CHURN_CONFIG file < environment < command line, validated once.
 export { loadConfig, DEFAULT_CONFIG_FILE, type LoadConfigOptions } from './load-config.js';
+export type { ConfigSection } from './resolve-config.js';
 export {
   resolveConfig,
   parseEnv,

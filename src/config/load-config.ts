@@ -5,15 +5,17 @@ import { ConfigError } from './config-error.js';
 import type { Config, ConfigOverrides } from './config-schema.js';
 import { CONFIG_FILE_ENV } from './env-vars.js';
 import { findRepoRoot } from './repo-root.js';
-import { resolveConfig, type Environment } from './resolve-config.js';
+import { resolveConfig, type ConfigSection, type Environment } from './resolve-config.js';
 
 export interface LoadConfigOptions {
   /** Defaults to process.env; pass an object in tests. */
   readonly env?: Environment;
   /** Defaults to the package root found from this module. */
   readonly repoRoot?: string;
-  /** Base for relative paths given on the command line; defaults to process.cwd(). */
+  /** Base for relative paths given on the command line or in the environment; defaults to process.cwd(). */
   readonly cwd?: string;
+  /** The sections the command reads; the others are not checked (see ConfigLayers.sections). All when absent. */
+  readonly sections?: readonly ConfigSection[];
   /** Command-line overrides (highest precedence). */
   readonly args?: ConfigOverrides;
   /** File reader, injectable for tests; defaults to fs.readFileSync(utf8). */
@@ -48,15 +50,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const readTextFile = options.readTextFile ?? ((path: string) => readFileSync(path, 'utf8'));
   const defaultsFile = join(repoRoot, DEFAULT_CONFIG_FILE);
   const extra = env[CONFIG_FILE_ENV]?.trim();
-  const extraFile =
-    extra === undefined || extra === '' ? undefined : isAbsolute(extra) ? extra : resolve(repoRoot, extra);
+  const cwd = options.cwd ?? process.cwd();
+  const extraFile = extra === undefined || extra === '' ? undefined : isAbsolute(extra) ? extra : resolve(cwd, extra);
   const config = resolveConfig({
     defaults: { file: defaultsFile, values: readJson(defaultsFile, readTextFile) },
     file: extraFile === undefined ? undefined : { file: extraFile, values: readJson(extraFile, readTextFile) },
     env,
     args: options.args,
     repoRoot,
-    cwd: options.cwd ?? process.cwd(),
+    cwd,
+    sections: options.sections,
   });
   return withAuthTokenFromFile(config, readTextFile);
 }

@@ -23,11 +23,26 @@ export interface ConfigLayers {
   /** Parsed CHURN_CONFIG file, if any. */
   readonly file?: { readonly file: string; readonly values: unknown } | undefined;
   readonly env: Environment;
-  /** Command-line overrides (highest precedence); their relative paths resolve against cwd. */
+  /** Command-line overrides (highest precedence). */
   readonly args?: ConfigOverrides | undefined;
-  /** Relative paths from files and env resolve against this. */
+  /** Relative paths from config files resolve against this (the defaults name files of the repository). */
   readonly repoRoot: string;
+  /** Relative paths a person typed (flags, environment variables) resolve against this, as in any shell. */
   readonly cwd: string;
+  /**
+   * The sections the command reads: only their problems stop it (`score` must not fail on a Kafka setting it never
+   * uses). The other sections keep what the layers give, unchecked: the command must not read them. All when absent.
+   */
+  readonly sections?: readonly ConfigSection[] | undefined;
+}
+
+/** A top-level section of the configuration. */
+export type ConfigSection = keyof Config;
+
+/** Whether a problem's key ('kafka.sasl.username', '(config)') lies in a section the command reads. */
+function concerns(key: string, sections: readonly ConfigSection[] | undefined): boolean {
+  if (sections === undefined || key.startsWith('(')) return true;
+  return (sections as readonly string[]).includes(key.split('.')[0] ?? key);
 }
 
 type Tree = Record<string, unknown>;
@@ -201,7 +216,7 @@ function resolvePaths(
   repoRoot: string,
   cwd: string,
 ): Config {
-  const base = (key: string) => (sourceFor(key, sources)?.kind === 'args' ? cwd : repoRoot);
+  const base = (key: string) => (sourceFor(key, sources)?.kind === 'file' ? repoRoot : cwd);
   const absolute = (key: string, p: string) => (isAbsolute(p) ? p : resolve(base(key), p));
   const optional = (key: string, p: string | null) => (p === null ? null : absolute(key, p));
   return {
@@ -245,12 +260,13 @@ export function resolveConfig(layers: ConfigLayers): Config {
     recordSources(layers.args, { kind: 'args' }, sources);
     merged = mergeConfig(merged, layers.args);
   }
+  const inScope = (p: { key: string }) => concerns(p.key, layers.sections);
   const problems = [
     ...env.problems,
     ...schemaProblems(merged, sources).filter((p) => !env.problems.some((e) => e.key === p.key)),
-  ];
+  ].filter(inScope);
   if (problems.length > 0) throw new ConfigError(problems);
-  const crossField = crossFieldProblems(merged as Config);
+  const crossField = crossFieldProblems(merged as Config).filter(inScope);
   if (crossField.length > 0) throw new ConfigError(crossField);
   return resolvePaths(withRegistryCredentialsFromUrl(merged as Config), sources, layers.repoRoot, layers.cwd);
 }

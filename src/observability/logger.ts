@@ -55,6 +55,16 @@ export function usesPrettyFormat(format: LogFormat, isTerminal: boolean): boolea
 
 type LogOutput = { fd: 1 | 2 } | { stream: DestinationStream };
 
+/**
+ * fastify logs "Server listening at <url>" itself, once per interface, and offers no switch; the side-port logs one
+ * line of its own with the bound host (src/http/listen.ts callers), so fastify's is dropped here.
+ */
+function dropFastifyListeningLine(this: pino.Logger, args: Parameters<pino.LogFn>, method: pino.LogFn): void {
+  const [first] = args;
+  if (typeof first === 'string' && first.startsWith('Server listening at ')) return;
+  method.apply(this, args);
+}
+
 function buildLogger(settings: LoggerSettings, output: LogOutput): Logger {
   const options = {
     name: settings.name,
@@ -62,6 +72,7 @@ function buildLogger(settings: LoggerSettings, output: LogOutput): Logger {
     redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
+    hooks: { logMethod: dropFastifyListeningLine },
   };
   // isatty, not process.stdout.isTTY: the latter is undefined (not false) on a pipe, whatever its type says.
   const isTerminal = 'fd' in output && isatty(output.fd);

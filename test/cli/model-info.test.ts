@@ -21,11 +21,20 @@ describe('churn-scorer model info', () => {
   });
 
   it('reports a bad configuration value in one line naming the key and the variable, exit 1', async () => {
-    const run = await runCli(['model', 'info'], { env: { PORT: 'eighty' } });
+    const run = await runCli(['model', 'info'], { env: { STRICT_CATEGORIES: 'maybe' } });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim()).toBe(
-      'churn-scorer: invalid configuration: http.port: env PORT="eighty" is not an integer (config/README.md lists the keys and variables)',
+      'churn-scorer: invalid configuration: model.strictCategories: env STRICT_CATEGORIES="maybe" is not a boolean ' +
+        '(use true/false, 1/0, yes/no, on/off) (config/README.md lists the keys and variables)',
     );
+  });
+
+  it('never touches Kafka, so a Kafka, HTTP or topic setting it does not read cannot stop it', async () => {
+    const run = await runCli(['model', 'info'], {
+      env: { PORT: 'eighty', KAFKA_SASL_MECHANISM: 'plain', TOPIC_PARTITIONS: '0' },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ version: '1.0.0' });
   });
 });

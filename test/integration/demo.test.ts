@@ -6,7 +6,10 @@ import { PredictionCollector, TopicCollector } from '../support/collectors.js';
 import { registryClient } from '../support/events.js';
 import { rocAuc } from '../unit/model/roc-auc.js';
 import { latestRevision, rolloutsByRevision, startRolloutCollector } from '../support/rollout-topic.js';
+import { topicEnv } from '../support/names.js';
+import { ManagedProcess } from '../support/processes.js';
 import { test, type StreamFixture } from '../support/stream-fixture.js';
+import { waitUntil } from '../support/wait.js';
 
 /**
  * `churn-scorer demo` as a user runs it (on the test's own topics): the campaign run, then the second act on
@@ -140,5 +143,27 @@ describe('demo', () => {
     // The same customers land in the canary again: the assignment is by customer.
     expect(customersOf(second, 'canary')).toBe(canary);
     expect(second).toContain(`the worker's outcome join answered ${COUNT} of ${COUNT} outcomes in `);
+  });
+
+  test('Ctrl-C stops what it started: the worker leaves, the process exits 130 with one line', async ({ stream }) => {
+    const demo = new ManagedProcess(
+      `${stream.names.suffix}-demo-interrupted`,
+      ['demo', '--no-rollout', '--no-outcomes'],
+      {
+        ...topicEnv(stream.names),
+        LOG_LEVEL: 'info',
+      },
+    );
+    try {
+      await waitUntil(() => demo.log().includes('demo: producing'), {
+        timeoutMs: 90_000,
+        describe: () => `no producing line yet:\n${demo.tail()}`,
+      });
+      demo.signal('SIGINT');
+      expect(await demo.waitForExit(60_000)).toEqual({ code: 130, signal: null });
+      expect(demo.log()).toContain('demo: SIGINT: stopping what it started');
+    } finally {
+      if (demo.running) await demo.kill();
+    }
   });
 });

@@ -102,6 +102,14 @@ export function demoCommand(): Command {
 async function runDemo(flags: DemoFlags): Promise<void> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
   let startedStack = false;
+  let service: ScorerApp | undefined;
+  const stopping = new StopOnSignal(say, async () => {
+    await service?.stop();
+    if (startedStack) {
+      say('demo: stopping the local stack it started');
+      await stopLocalStack();
+    }
+  });
   if (process.env.KAFKA_BROKERS === undefined || process.env.KAFKA_BROKERS === '') {
     const alreadyUp = await localStackRunning();
     say(
@@ -109,8 +117,9 @@ async function runDemo(flags: DemoFlags): Promise<void> {
         ? 'demo: using the running local stack (.stack/env)'
         : 'demo: KAFKA_BROKERS is not set; starting the local Kafka + schema registry stack (first start downloads Kafka from Maven Central)',
     );
-    const env = await startLocalStack();
+    // a Ctrl-C while it starts must stop the half-started stack too
     startedStack = !alreadyUp;
+    const env = await startLocalStack();
     process.env.KAFKA_BROKERS = env.KAFKA_BROKERS;
     process.env.SCHEMA_REGISTRY_URL = env.SCHEMA_REGISTRY_URL;
   }
@@ -127,7 +136,6 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const customers = loadTelcoCustomers().slice(0, flags.count);
 
   const registry = defaultSchemaRegistry(config.registry);
-  let service: ScorerApp | undefined;
   try {
     if (flags.worker) {
       say(`demo: starting the worker (brokers ${config.kafka.brokers.join(',')}, registry ${registry.url})`);
@@ -169,14 +177,54 @@ async function runDemo(flags: DemoFlags): Promise<void> {
         say,
         rate: flags.rate,
         service,
+        until: stopping.next(),
       });
     }
   } finally {
-    await service?.stop();
-    if (startedStack) {
-      say('demo: stopping the local stack it started');
-      await stopLocalStack();
-    }
+    await stopping.cleanUp();
+  }
+}
+
+/**
+ * Ctrl-C (or SIGTERM) in `demo` stops what the demo started, the worker and a local stack it started, then exits 130;
+ * a second Ctrl-C exits at once. With `--keep`, the signal awaited by `next()` is the normal end instead.
+ */
+class StopOnSignal {
+  #awaiting: ((signal: NodeJS.Signals) => void) | undefined;
+  #cleaning: Promise<void> | undefined;
+
+  constructor(
+    say: (line: string) => void,
+    private readonly stop: () => Promise<void>,
+  ) {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (this.#awaiting !== undefined) {
+        this.#awaiting(signal);
+        this.#awaiting = undefined;
+        return;
+      }
+      if (this.#cleaning !== undefined) {
+        say(`demo: second ${signal}: exiting now (a stack it started may still run: npm run stack:down)`);
+        process.exit(130);
+      }
+      say(`demo: ${signal}: stopping what it started`);
+      void this.cleanUp().finally(() => process.exit(130));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
+  /** The next signal, as the normal end of the demo (`--keep`). */
+  next(): Promise<NodeJS.Signals> {
+    return new Promise((resolve) => {
+      this.#awaiting = resolve;
+    });
+  }
+
+  /** Stops what the demo started, once. */
+  cleanUp(): Promise<void> {
+    this.#cleaning ??= this.stop();
+    return this.#cleaning;
   }
 }
 
@@ -190,6 +238,8 @@ async function keepRunning(options: {
   say: (line: string) => void;
   rate: number;
   service: ScorerApp;
+  /** resolves with the signal that ends the demo */
+  until: Promise<NodeJS.Signals>;
 }): Promise<void> {
   const { config, say, service } = options;
   const trickle = await startLiveTrickle({
@@ -206,14 +256,7 @@ async function keepRunning(options: {
       `'${config.topics.customers}', one in ${TRICKLE_INVALID_EVERY} with a tenure the contract refuses, for the dead letters)`,
   );
   say('demo: the worker and the stack keep running; Ctrl-C stops them');
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => {
-      resolve('SIGINT');
-    });
-    process.once('SIGTERM', () => {
-      resolve('SIGTERM');
-    });
-  });
+  const signal = await options.until;
   const sent = await trickle.stop();
   say(`demo: ${signal}: sent ${sent} live events; stopping`);
 }

@@ -3,7 +3,7 @@ import { loadModel } from '../../model/index.js';
 import type { PublishedModel } from '../../model-registry/published-models.js';
 import { prepareModel, publishPreparedModel, readRegistry } from '../../model-registry/registry-topics.js';
 import { formatPercent, rolloutShares, type RolloutShare } from '../../model-registry/rollout-summary.js';
-import { configWithFlags, modelOverrides } from '../options.js';
+import { configWithFlags, modelOverrides, OFFLINE_SECTIONS } from '../options.js';
 import { withRegistry } from '../registry-session.js';
 
 /**
@@ -18,7 +18,7 @@ export function modelCommand(): Command {
     .description('Print the model artifact metadata (name, version, metrics, features, training) as JSON')
     .option('--model <dir>', 'model artifact directory (default: config model.dir / MODEL_DIR)')
     .action(async (flags: { model?: string }) => {
-      const config = configWithFlags({ model: modelOverrides(flags) });
+      const config = configWithFlags({ model: modelOverrides(flags) }, OFFLINE_SECTIONS);
       const loaded = await loadModel(config.model.dir);
       process.stdout.write(JSON.stringify({ dir: config.model.dir, ...loaded.meta }, null, 2) + '\n');
     });

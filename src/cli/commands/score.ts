@@ -8,7 +8,7 @@ import { createValidationRules } from '../../contract/customer.js';
 import { loadModel } from '../../model/index.js';
 import { EXIT_OK, EXIT_SOME_LINES_BAD } from '../exit-codes.js';
 import { CliError } from '../fatal-error.js';
-import { configWithFlags, modelOverrides } from '../options.js';
+import { configWithFlags, modelOverrides, OFFLINE_SECTIONS } from '../options.js';
 import { LineWriter } from '../score/line-writer.js';
 import { createProgress } from '../score/progress.js';
 import { scoreLine } from '../score/score-line.js';
@@ -43,7 +43,7 @@ export function scoreCommand(): Command {
 }
 
 async function runScore(flags: ScoreFlags): Promise<number> {
-  const config = configWithFlags({ model: modelOverrides(flags, flags.strict) });
+  const config = configWithFlags({ model: modelOverrides(flags, flags.strict) }, OFFLINE_SECTIONS);
   const model = await loadModel(config.model.dir);
   const rules = createValidationRules({
     categories: model.meta.categories,

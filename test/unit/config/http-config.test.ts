@@ -98,8 +98,8 @@ describe('HTTP bearer token', () => {
     expect(config.http.auth.tokenFile).toBe('/var/run/secrets/scorer/token');
   });
 
-  it('resolves a relative token file against the repository root, like the other paths', () => {
-    const file = `${repoRoot}/secrets/token`;
+  it('resolves a relative token file against the cwd, like the other paths typed in the environment', () => {
+    const file = '/somewhere/else/secrets/token';
     expect(
       load({ HTTP_AUTH_TOKEN_FILE: 'secrets/token' }, { readTextFile: readerWith({ [file]: TOKEN }) }).http.auth.token,
     ).toBe(TOKEN);

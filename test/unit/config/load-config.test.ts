@@ -141,7 +141,7 @@ describe('environment overrides', () => {
       ssl: {
         enabled: true,
         caFile: '/etc/ca.pem',
-        certFile: join(repoRoot, 'certs/client.pem'),
+        certFile: '/somewhere/else/certs/client.pem',
         keyFile: '/etc/key.pem',
       },
       sasl: { mechanism: 'scram-sha-512', username: 'svc', password: 's3cret-kafka' },
@@ -164,8 +164,19 @@ describe('environment overrides', () => {
     expect(config.stream.groupId).toBe('g');
   });
 
-  it('resolves a relative MODEL_DIR against the repository root, not the cwd', () => {
-    expect(load({ MODEL_DIR: 'models/churn/9.9.9' }).model.dir).toBe(join(repoRoot, 'models/churn/9.9.9'));
+  it('resolves a relative MODEL_DIR against the cwd, as --model (a path typed is relative to where it is typed)', () => {
+    expect(load({ MODEL_DIR: 'models/churn/9.9.9' }).model.dir).toBe('/somewhere/else/models/churn/9.9.9');
+    // the defaults' own path is the repository's, wherever the command runs
+    expect(load({}).model.dir).toBe(join(repoRoot, 'models/churn/1.0.0'));
+  });
+
+  it('checks only the sections a command reads: `score` does not fail on a Kafka setting it never uses', () => {
+    const env = { KAFKA_SASL_MECHANISM: 'plain', TOPIC_PARTITIONS: '0' };
+    expect(() => load(env)).toThrow(/kafka\.sasl\.username/);
+    const config = load(env, { sections: ['service', 'log', 'model', 'monitoring'] });
+    expect(config.model.dir).toBe(join(repoRoot, 'models/churn/1.0.0'));
+    // a problem in a section it reads still stops it
+    expect(() => load({ ...env, MODEL_DIR: '' }, { sections: ['model'] })).toThrow(/model\.dir/);
   });
 
   it('lets command-line overrides win, with their relative paths against the cwd', () => {
@@ -236,7 +247,7 @@ describe('CHURN_CONFIG file', () => {
     const readTextFile = readerWith({
       [extra]: JSON.stringify({ http: { port: 1111, batchMax: 5 }, stream: { transactionMaxMs: 250 } }),
     });
-    const config = load({ CHURN_CONFIG: 'config/test-extra.json', PORT: '2222' }, { readTextFile });
+    const config = load({ CHURN_CONFIG: extra, PORT: '2222' }, { readTextFile });
     expect(config.http).toMatchObject({ port: 2222, batchMax: 5, host: '127.0.0.1' });
     expect(config.stream.transactionMaxMs).toBe(250);
   });
