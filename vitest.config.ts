@@ -4,7 +4,9 @@ import { defineConfig } from 'vitest/config';
 // in-process server on 127.0.0.1. `cli` runs the churn-scorer command as a user does (a
 // child process per test) without Kafka. `integration` gets a real Kafka broker and
 // schema registry from the global setup (env, testcontainers or the local stack, in that
-// order); `chaos` injects failures into that stack. `npm test` runs the first three.
+// order); `chaos` injects failures into that stack; `browser` drives Debian's chromium against `serve` and `run`.
+// `npm test` runs the first three; `npm run test:chaos` and `npm run test:browser` the others (.ci/run runs all
+// five, docs/stack.md "CI" lists its steps).
 export default defineConfig({
   test: {
     projects: [

@@ -29,10 +29,11 @@ const topics = {
   deadLetter: process.env.TOPIC_DLQ ?? 'customers.dlq',
   replay: process.env.TOPIC_REPLAY ?? 'customers.replay',
 };
-// The dead-letter topic carries the original, possibly undecodable bytes: no schema.
+// The subjects the worker registers itself at start-up (src/stream/schema-provisioning.ts), so a stack initialised
+// here serves a worker with TOPICS_CREATE=false. The dead-letter and replay topics carry the original bytes of
+// `customers` verbatim (with their schema id): no subject of their own.
 const subjects = [
   { subject: `${topics.customers}-value`, file: 'schemas/customer-event.avsc' },
-  { subject: `${topics.replay}-value`, file: 'schemas/customer-event.avsc' },
   { subject: `${topics.predictions}-value`, file: 'schemas/churn-prediction.avsc' },
 ];
 

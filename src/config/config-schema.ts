@@ -286,7 +286,12 @@ export const ConfigSchema = Type.Object(
           Type.Union([PositiveInt, Type.Null()]),
           "min.insync.replicas of topics the worker creates (unset: the broker's default)",
         ),
-        retentionMs: Type.Integer({ minimum: -1 }),
+        // The same variable docker/init-stack.mjs reads for the topics it creates.
+        retentionMs: env(
+          'TOPIC_RETENTION_MS',
+          Type.Integer({ minimum: -1 }),
+          'retention.ms of the topics the worker creates (-1: kept for ever)',
+        ),
         // max.message.bytes of the topics the worker creates; at least stream.transactionMaxBytes.
         maxMessageBytes: Type.Integer({ minimum: 16384 }),
       },

@@ -1,4 +1,4 @@
-import type { DecodeReason } from '../serde/decode-error.js';
+import { DECODE_REASONS, type DecodeReason } from '../serde/decode-error.js';
 
 /**
  * Why the scorer could not turn a record into a prediction. Each kind is a property of
@@ -21,6 +21,17 @@ export type RejectionKind =
   | 'compare-model-unknown'
   /** an outcome the join cannot use: no or another key than its customerid, an empty customerid (src/outcomes) */
   | 'invalid-outcome';
+
+/** Every kind, as the `churn.error.type` header of a dead letter names it (README "Dead letters" lists them all). */
+export const REJECTION_KINDS: readonly RejectionKind[] = [
+  ...DECODE_REASONS,
+  'oversize',
+  'invalid-customer',
+  'score-failed',
+  'oversize-output',
+  'compare-model-unknown',
+  'invalid-outcome',
+];
 
 export interface Rejection {
   kind: RejectionKind;
