@@ -5,6 +5,7 @@ import { IDEMPOTENT_PRODUCER } from '../kafka/client.js';
 import { findKafkaError, hasKafkaType } from '../kafka/kafkajs-errors.js';
 import { findConnectionError, startupBackoffMs } from '../kafka/startup-connect.js';
 import type { TransactionalClient } from './partition-leases.js';
+import { isFencedError } from './transaction-errors.js';
 
 /**
  * Answers that say "not now" rather than "no": a transaction coordinator that is moving or loading
@@ -54,7 +55,9 @@ export async function checkTransactionsAvailable(
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     const failure = await tryTransaction(kafka, `${groupId}-startup-check`);
-    if (failure === undefined) {
+    // Fenced: another worker of the group, starting at the same moment, took the check's transactional id. The
+    // coordinator answered both, so transactions work.
+    if (failure === undefined || isFencedError(failure)) {
       log.info({ exactlyOnce: true }, 'Kafka transactions available: exactly-once processing on');
       return;
     }

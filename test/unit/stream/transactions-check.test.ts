@@ -56,6 +56,14 @@ describe('start-up check of Kafka transactions', () => {
     expect(isTransientTransactionsError(new Error('something else'))).toBe(false);
   });
 
+  it('takes being fenced by a worker starting at the same moment as transactions working', async () => {
+    for (const type of ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']) {
+      const { kafka, attempts } = failingThen([brokerError(type)]);
+      await checkTransactionsAvailable(kafka, 'group', log, 1_000);
+      expect(attempts(), type).toBe(1);
+    }
+  });
+
   it('rides out a transaction coordinator that is moving off a dead broker', async () => {
     const { kafka, attempts } = failingThen([refused(), brokerError('GROUP_COORDINATOR_NOT_AVAILABLE')]);
     await checkTransactionsAvailable(kafka, 'scorer', log, 10_000);
