@@ -6,7 +6,7 @@ import type { ChurnPrediction, ChurnReason, CustomerEvent } from '../serde/avro-
 /** Header names on prediction records (live and shadow alike). */
 export const PREDICTION_HEADERS = {
   modelVersion: 'churn.model.version',
-  /** champion | canary | ab (predictions), shadow (predictions.shadow) */
+  /** champion | canary | ab | bandit (predictions), shadow (predictions.shadow) */
   variant: 'churn.variant',
   /** the revision of the rollout in force, in decimal */
   rolloutRevision: 'churn.rollout.revision',
