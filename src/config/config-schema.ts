@@ -147,7 +147,7 @@ export const ConfigSchema = Type.Object(
         dashboard: Type.Object(
           {
             enabled: env('DASHBOARD', Type.Boolean(), 'GET /dashboard on the side-port (false: no dashboard routes)'),
-            // Bounded: the stalest customers are dropped, so memory stays flat however many stream by.
+            // Bounded: past it the customers held the longest are dropped, so memory stays flat however many stream by.
             customers: env(
               'DASHBOARD_CUSTOMERS',
               Type.Integer({ minimum: 0, maximum: 1_000_000 }),

@@ -18,11 +18,14 @@ export interface LatestPrediction {
   readonly committedAt: number;
 }
 
+/** The tracker's own entry, updated in place: a customer heard from again costs no allocation. */
+type Entry = { -readonly [K in keyof LatestPrediction]: LatestPrediction[K] };
+
 /** What the dashboard's riskiest-customers panel shows. */
 export interface RiskiestView {
   /** distinct customers whose latest prediction is held */
   readonly tracked: number;
-  /** at most this many are held; the customers not heard from the longest are dropped first */
+  /** at most this many are held; past it, the customers held the longest are dropped first */
   readonly capacity: number;
   /** customers in the riskiest quarter of those tracked (ceil(tracked / 4)) */
   readonly riskiest: number;
@@ -42,12 +45,12 @@ export interface RiskiestCustomersOptions {
 
 /**
  * The latest committed prediction of each customer this process has scored, for the dashboard's "riskiest 25%"
- * (what the marketing service will e-mail). Bounded: at most `capacity` customers, in the order they were last
- * heard from, the stalest dropped first, so memory stays flat however many customers stream by. Fed only with
+ * (what the marketing service will e-mail). Bounded: at most `capacity` customers, the one held the longest
+ * dropped first, so memory stays flat however many customers stream by. Fed only with
  * committed predictions (the data path calls recordCommitted after each commit), like the experiment comparison.
  */
 export class RiskiestCustomers implements CommittedPredictionsRecorder {
-  readonly #latest = new Map<string, LatestPrediction>();
+  readonly #latest = new Map<string, Entry>();
   readonly #capacity: number;
   readonly #now: () => number;
 
@@ -58,22 +61,33 @@ export class RiskiestCustomers implements CommittedPredictionsRecorder {
     this.#now = options.now ?? Date.now;
   }
 
+  // Runs for every committed prediction: one Map lookup, and an allocation only for a customer not yet held.
   recordCommitted(_set: unknown, observations: readonly CommittedPrediction[]): void {
     const committedAt = this.#now();
     const latest = this.#latest;
-    for (const { customerid, score, version, variant, reasons } of observations) {
-      // delete first: a Map keeps insertion order, and a customer heard from again is the freshest
-      latest.delete(customerid);
-      latest.set(customerid, { customerid, probability: score, version, variant, reasons, committedAt });
+    for (let i = 0; i < observations.length; i++) {
+      const { customerid, score, version, variant, reasons } = observations[i] as CommittedPrediction;
+      const held = latest.get(customerid);
+      if (held !== undefined) {
+        held.probability = score;
+        held.version = version;
+        held.variant = variant;
+        held.reasons = reasons;
+        held.committedAt = committedAt;
+      } else {
+        latest.set(customerid, { customerid, probability: score, version, variant, reasons, committedAt });
+      }
     }
-    for (const stalest of latest.keys()) {
+    // Past capacity, the customers held the longest go first (a Map iterates in insertion order); one that is
+    // still active comes back with its next prediction.
+    for (const oldest of latest.keys()) {
       if (latest.size <= this.#capacity) break;
-      latest.delete(stalest);
+      latest.delete(oldest);
     }
   }
 
   view(limit: number): RiskiestView {
-    const all = [...this.#latest.values()].sort(riskiestFirst);
+    const all: LatestPrediction[] = [...this.#latest.values()].sort(riskiestFirst);
     const riskiest = Math.ceil(all.length * RISKIEST_SHARE);
     const histogram = new Array<number>(SCORE_BINS).fill(0);
     for (const { probability } of all) {

@@ -41,15 +41,17 @@ describe('the riskiest customers the dashboard lists', () => {
     expect(tracker.view(1).customers).toHaveLength(1);
   });
 
-  it('stays bounded: past capacity the customers not heard from the longest are dropped', () => {
+  it('stays bounded: past capacity the customers held the longest are dropped, and come back with their next one', () => {
     const tracker = new RiskiestCustomers({ capacity: 3 });
     tracker.recordCommitted(NO_SET, [prediction('a', 0.9), prediction('b', 0.8), prediction('c', 0.1)]);
-    // a is heard from again: b is now the stalest
+    // a is updated in place (still held the longest); d and e push a and b out
     tracker.recordCommitted(NO_SET, [prediction('a', 0.95), prediction('d', 0.2), prediction('e', 0.3)]);
     const view = tracker.view(10);
     expect(view.tracked).toBe(3);
     expect(view.capacity).toBe(3);
-    expect(view.customers.map((c) => c.customerid)).toEqual(['a']);
+    expect(view.customers.map((c) => c.customerid)).toEqual(['e']);
+    tracker.recordCommitted(NO_SET, [prediction('a', 0.97)]);
+    expect(tracker.view(10).customers.map((c) => [c.customerid, c.probability])).toEqual([['a', 0.97]]);
     expect(view.histogram.reduce((s, n) => s + n, 0)).toBe(3);
     for (let i = 0; i < 10_000; i++) tracker.recordCommitted(NO_SET, [prediction(`x${i}`, (i % 100) / 100)]);
     expect(tracker.view(5).tracked).toBe(3);
