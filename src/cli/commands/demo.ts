@@ -228,19 +228,25 @@ class StopOnSignal {
   }
 }
 
-/** `--keep`: live events flow to the worker until SIGINT or SIGTERM; the dashboard shows them. */
-async function keepRunning(options: {
+/** What the demo's acts after the first are handed. */
+interface DemoActContext {
   config: Config;
   kafka: Kafka;
   registry: SchemaRegistryClient;
   customers: readonly TelcoCustomer[];
   logger: Logger;
   say: (line: string) => void;
-  rate: number;
-  service: ScorerApp;
-  /** resolves with the signal that ends the demo */
-  until: Promise<NodeJS.Signals>;
-}): Promise<void> {
+}
+
+/** `--keep`: live events flow to the worker until SIGINT or SIGTERM; the dashboard shows them. */
+async function keepRunning(
+  options: DemoActContext & {
+    rate: number;
+    service: ScorerApp;
+    /** resolves with the signal that ends the demo */
+    until: Promise<NodeJS.Signals>;
+  },
+): Promise<void> {
   const { config, say, service } = options;
   const trickle = await startLiveTrickle({
     kafka: options.kafka,
@@ -373,14 +379,7 @@ async function rolloutAct(options: {
  * The third act: outcomes for the customers just scored, from model 1.1.0's probabilities a week after their
  * last event (`simulate outcomes`' defaults), joined by the worker to every version's predictions of them.
  */
-async function outcomesActOfDemo(options: {
-  config: Config;
-  kafka: Kafka;
-  registry: SchemaRegistryClient;
-  customers: readonly TelcoCustomer[];
-  logger: Logger;
-  say: (line: string) => void;
-}): Promise<void> {
+async function outcomesActOfDemo(options: DemoActContext): Promise<void> {
   const { config, kafka, customers, say } = options;
   const out = (...lines: string[]) => process.stdout.write(`${lines.join('\n')}\n`);
   out('', 'churn-scorer demo: outcomes for the customers it scored (skip with --no-outcomes)');
