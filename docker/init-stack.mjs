@@ -87,8 +87,9 @@ async function createTopics() {
 
 async function registerSchemas() {
   for (const { subject, file } of subjects) {
-    const schema = await readFile(path.join(root, file), 'utf8');
-    JSON.parse(schema); // a broken file fails here, naming nothing else
+    // Compact JSON, as the worker registers it (src/serde/schema-files.ts): a registry that matches schemas by their
+    // text (Apicurio) then finds this one when a worker with TOPICS_CREATE=false looks it up. A broken file fails here.
+    const schema = JSON.stringify(JSON.parse(await readFile(path.join(root, file), 'utf8')));
     await retry(`configuring ${subject}`, () =>
       registry('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: 'BACKWARD' }),
     );
