@@ -395,6 +395,11 @@ export const ConfigSchema = Type.Object(
           PositiveInt,
           'an outcome joins the predictions made for its customer at most this long before it (event time)',
         ),
+        maxPendingPerPartition: env(
+          'OUTCOME_MAX_PENDING_PER_PARTITION',
+          PositiveInt,
+          'a join task keeps at most this many predictions waiting for an outcome; past it the oldest expires early',
+        ),
         performanceWindowRecords: env(
           'REALIZED_WINDOW_RECORDS',
           PositiveInt,

@@ -7,6 +7,8 @@ export interface JoinMetrics {
   joined: Counter<'kind'>;
   /** predictions waiting for an outcome in the tasks this worker owns (committed state) */
   pending: Gauge;
+  /** pending predictions expired before their window closed because their task was full (maxPendingPerPartition) */
+  evicted: Counter;
   /** restores of a task's state from its changelog partition */
   restoreSeconds: Histogram;
   /** outcome (and prediction) records the join sent to the dead-letter topic, by reason */
@@ -23,6 +25,13 @@ export function joinMetrics(registry: Registry): JoinMetrics {
     pending: gaugeIn(registry, {
       name: 'churn_outcomes_pending_predictions',
       help: 'Predictions waiting for their outcome in the join tasks this worker owns',
+      labelNames: [] as const,
+    }),
+    evicted: counterIn(registry, {
+      name: 'churn_outcomes_evicted_total',
+      help:
+        'Pending predictions expired before their attribution window closed because their join task held ' +
+        'OUTCOME_MAX_PENDING_PER_PARTITION (each also counts as kind="expired-prediction" in churn_outcomes_joined_total)',
       labelNames: [] as const,
     }),
     restoreSeconds: histogramIn(registry, {

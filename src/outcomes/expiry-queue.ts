@@ -15,7 +15,7 @@ export interface ExpiryEntry<T> {
 
 interface Slot<T> {
   readonly entry: ExpiryEntry<T>;
-  /** insertion order: among equal times the one queued first comes out first */
+  /** insertion order: among equal times and customers the one queued first comes out first */
   readonly seq: number;
 }
 
@@ -51,8 +51,16 @@ export class ExpiryQueue<T> {
     this.heap.length = 0;
   }
 
+  /**
+   * By time, then customer, then insertion. The customer comes before insertion order so that a queue rebuilt from
+   * a restored state (customer by customer, each in arrival order) gives ties the same order as the live one.
+   */
   private less(a: Slot<T>, b: Slot<T>): boolean {
-    return a.entry.time < b.entry.time || (a.entry.time === b.entry.time && a.seq < b.seq);
+    const x = a.entry;
+    const y = b.entry;
+    if (x.time !== y.time) return x.time < y.time;
+    if (x.customerid !== y.customerid) return x.customerid < y.customerid;
+    return a.seq < b.seq;
   }
 
   private up(index: number): void {

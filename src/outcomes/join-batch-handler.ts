@@ -76,6 +76,8 @@ interface Gate {
 
 export class JoinBatchHandler {
   private readonly gates = new Map<number, Gate>();
+  /** tasks whose first early expiry has been logged (once per task and process) */
+  private readonly fullTasks = new Set<number>();
   private readonly budget: number;
 
   constructor(private readonly deps: HandlerDeps) {
@@ -290,6 +292,17 @@ export class JoinBatchHandler {
     }
   }
 
+  private evicted(partition: number, count: number): void {
+    this.deps.metrics.evicted.inc(count);
+    if (this.fullTasks.has(partition)) return;
+    this.fullTasks.add(partition);
+    this.deps.log.warn(
+      { partition, evicted: count },
+      'join task full: its oldest pending predictions expire before their attribution window closes ' +
+        '(raise OUTCOME_MAX_PENDING_PER_PARTITION, or check that outcomes arrive; churn_outcomes_evicted_total counts them)',
+    );
+  }
+
   private logDeadLetter(
     input: Extract<JoinInput, { kind: 'dead-letter' }>,
     record: KafkaMessage,
@@ -351,6 +364,7 @@ export class JoinBatchHandler {
       if (nextOffset > (task.position.get(topic) ?? 0n)) task.position.set(topic, nextOffset);
     }
     for (const record of done.records) metrics.joined.inc({ kind: record.kind });
+    if (done.staged.evicted > 0) this.evicted(task.partition, done.staged.evicted);
     for (const letter of done.deadLetters) metrics.deadLettered.inc({ reason: letter.reason });
     metrics.pending.set(this.deps.tasks.pendingPredictions());
     if (this.deps.recorder !== undefined && done.records.length > 0) {

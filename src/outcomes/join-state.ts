@@ -74,9 +74,18 @@ export class JoinState {
   /** a restore's lists while it reads the changelog: per customer, entry key -> prediction, in arrival order */
   private restoring: Map<string, Map<string, PendingPrediction>> | undefined;
 
-  /** @param windowMs the attribution window W (outcomes.attributionWindowMs) */
-  constructor(readonly windowMs: number) {
+  /**
+   * @param windowMs the attribution window W (outcomes.attributionWindowMs)
+   * @param maxPending the most predictions the task keeps pending (outcomes.maxPendingPerPartition): the stream
+   *   time moves with outcomes only, so without outcomes nothing would ever expire; past this bound the oldest
+   *   pending prediction expires early, counted as any expiry, so memory and the changelog stay bounded.
+   */
+  constructor(
+    readonly windowMs: number,
+    readonly maxPending = Number.POSITIVE_INFINITY,
+  ) {
     if (!Number.isFinite(windowMs) || windowMs <= 0) throw new RangeError(`windowMs must be > 0, got ${windowMs}`);
+    if (!(maxPending >= 1)) throw new RangeError(`maxPending must be >= 1, got ${maxPending}`);
   }
 
   /** The largest outcome event_time committed so far; null before the first outcome. */
@@ -225,6 +234,9 @@ export class StagedJoin {
   private readonly addedItems = new Set<PendingPrediction>();
   private readonly popped: ExpiryEntry<PendingPrediction>[] = [];
   private streamTime: number | null;
+  /** pending predictions this transaction added minus those it resolved */
+  private pendingDelta = 0;
+  private evictedCount = 0;
   /** the bytes of the changelog's puts and tombstones so far (the stream time's record apart) */
   private entryBytes = 0;
   /** bumped by every change, so a step planned before it is refused */
@@ -248,6 +260,16 @@ export class StagedJoin {
     return this.entryBytes + this.streamTimeBytes(this.streamTime);
   }
 
+  /** Pending predictions of the task as this transaction leaves them. */
+  get pendingCount(): number {
+    return this.state.pendingCount + this.pendingDelta;
+  }
+
+  /** Predictions this transaction expired before their window closed, to keep the task within maxPending. */
+  get evicted(): number {
+    return this.evictedCount;
+  }
+
   /** A customer's pending predictions as this transaction sees them (arrival order). */
   pendingOf(customerid: string): readonly PendingPrediction[] {
     return this.lists.get(customerid) ?? this.state.committedList(customerid);
@@ -256,7 +278,8 @@ export class StagedJoin {
   /**
    * A prediction read from predictions or predictions.shadow: pending for its customer (a repeat of a pending
    * prediction, same event_id, model_version and variant, is ignored), or expired at once when it is already
-   * older than the window behind the stream time. Returns the records it makes (none, or its expiry).
+   * older than the window behind the stream time. With the task at maxPending, the oldest pending prediction (this
+   * one, if it is the oldest) expires to make room. Returns the records it makes (none, or an expiry).
    */
   applyPrediction(customerid: string, prediction: PendingPrediction): PredictionOutcome[] {
     return this.planPrediction(customerid, prediction).apply();
@@ -276,15 +299,30 @@ export class StagedJoin {
     if (horizon !== null && prediction.prediction_time < horizon) {
       return this.step([this.predictionRecord('expired-prediction', customerid, prediction)], 0, () => undefined);
     }
+    const full = this.pendingCount >= this.state.maxPending;
+    const oldest = full ? this.nextLive(Number.POSITIVE_INFINITY) : undefined;
+    if (full && (oldest === undefined || prediction.prediction_time < oldest.time)) {
+      return this.step([this.predictionRecord('expired-prediction', customerid, prediction)], 0, () => {
+        this.evictedCount++;
+      });
+    }
     // A copy: the changelog tells what this transaction added by identity, even when handed a committed object.
     const item = { ...prediction };
-    const bytes = changelogUpdateBytes({ kind: 'pending', customerid, prediction: item });
-    return this.step([], bytes, () => {
+    const add = () => {
       this.writable(customerid).push(item);
       this.addedItems.add(item);
+      this.pendingDelta++;
       const entry = { time: item.prediction_time, customerid, item };
       this.added.push(entry);
       this.addedEntries.push(entry);
+    };
+    const bytes = changelogUpdateBytes({ kind: 'pending', customerid, prediction: item });
+    if (oldest === undefined) return this.step([], bytes, add);
+    const evicted = this.expiryOf(oldest);
+    return this.step(evicted.records, bytes + evicted.changelogBytes, () => {
+      evicted.take();
+      this.evictedCount++;
+      add();
     });
   }
 
@@ -336,6 +374,7 @@ export class StagedJoin {
     const take = () => {
       if (remaining.length !== list.length) {
         for (const p of list) if (p.prediction_time <= t) this.addedItems.delete(p);
+        this.pendingDelta -= list.length - remaining.length;
         this.lists.set(customerid, remaining);
       }
       this.streamTime = streamTime;
@@ -353,14 +392,8 @@ export class StagedJoin {
     this.checkOpen();
     const entry = this.nextDue();
     if (entry === undefined) return undefined;
-    const { customerid, item } = entry;
-    const record = this.predictionRecord('expired-prediction', customerid, item);
-    return this.step([record], this.resolvedBytes(customerid, item), () => {
-      this.take(entry);
-      const list = this.writable(customerid);
-      list.splice(list.indexOf(item), 1);
-      this.addedItems.delete(item);
-    });
+    const expiry = this.expiryOf(entry);
+    return this.step(expiry.records, expiry.changelogBytes, expiry.take);
   }
 
   /**
@@ -443,16 +476,40 @@ export class StagedJoin {
     return this.streamTime === null ? null : this.streamTime - this.state.windowMs;
   }
 
-  /** The oldest live queue entry that is due, dropping dead ones on the way; undefined when none is due. */
+  /** A pending prediction's expiry: its record, its changelog bytes, and how to take it out of the state. */
+  private expiryOf(entry: ExpiryEntry<PendingPrediction>): {
+    records: PredictionOutcome[];
+    changelogBytes: number;
+    take: () => void;
+  } {
+    const { customerid, item } = entry;
+    return {
+      records: [this.predictionRecord('expired-prediction', customerid, item)],
+      changelogBytes: this.resolvedBytes(customerid, item),
+      take: () => {
+        this.take(entry);
+        const list = this.writable(customerid);
+        list.splice(list.indexOf(item), 1);
+        this.addedItems.delete(item);
+        this.pendingDelta--;
+      },
+    };
+  }
+
+  /** The oldest live queue entry that is due; undefined when none is due. */
   private nextDue(): ExpiryEntry<PendingPrediction> | undefined {
     const horizon = this.horizon();
-    if (horizon === null) return undefined;
+    return horizon === null ? undefined : this.nextLive(horizon);
+  }
+
+  /** The oldest live queue entry older than `before`, dropping dead ones on the way. */
+  private nextLive(before: number): ExpiryEntry<PendingPrediction> | undefined {
     const committed = this.state.committedQueue();
     for (;;) {
       const a = committed.peek();
       const b = this.added.peek();
       const top = a === undefined ? b : b === undefined || a.time <= b.time ? a : b;
-      if (top === undefined || top.time >= horizon) return undefined;
+      if (top === undefined || top.time >= before) return undefined;
       if (this.pendingOf(top.customerid).includes(top.item)) return top;
       this.take(top);
     }

@@ -41,6 +41,8 @@ export interface JoinTasksOptions {
   inputTopics: readonly string[];
   changelogTopic: string;
   windowMs: number;
+  /** outcomes.maxPendingPerPartition: the most pending predictions a task keeps (JoinState) */
+  maxPending: number;
   sessionTimeoutMs: number;
   transactionTimeoutMs: number;
   metrics: JoinMetrics;
@@ -179,7 +181,7 @@ export class JoinTasks {
 
   private async restore(partition: number): Promise<JoinState> {
     const { options } = this;
-    const state = new JoinState(options.windowMs);
+    const state = new JoinState(options.windowMs, options.maxPending);
     this.restoringNow.add(partition);
     try {
       const source = { topic: options.changelogTopic, partition, groupId: options.groupId };

@@ -61,7 +61,7 @@ export interface OutcomeJoinerConfig {
     | 'maxMessageBytes'
   >;
   stream: Pick<Config['stream'], 'groupId' | 'transactionMaxRecords' | 'transactionMaxBytes' | 'sessionTimeoutMs'>;
-  outcomes: Pick<Config['outcomes'], 'attributionWindowMs'>;
+  outcomes: Pick<Config['outcomes'], 'attributionWindowMs' | 'maxPendingPerPartition'>;
   service: Pick<Config['service'], 'startupTimeoutMs'>;
 }
 
@@ -166,6 +166,7 @@ export async function startOutcomeJoiner(deps: OutcomeJoinerDeps): Promise<Runni
       inputTopics: inputs,
       changelogTopic: topics.joinChangelog,
       windowMs: config.outcomes.attributionWindowMs,
+      maxPending: config.outcomes.maxPendingPerPartition,
       sessionTimeoutMs: config.stream.sessionTimeoutMs,
       transactionTimeoutMs: 60_000,
       metrics,

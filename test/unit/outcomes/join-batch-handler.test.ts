@@ -28,7 +28,7 @@ const topics = {
 const config: OutcomeJoinerConfig = {
   topics,
   stream: { groupId: 'scorer', transactionMaxRecords: 500, transactionMaxBytes: 1_000_000, sessionTimeoutMs: 30_000 },
-  outcomes: { attributionWindowMs: 30 * 86_400_000 },
+  outcomes: { attributionWindowMs: 30 * 86_400_000, maxPendingPerPartition: 100 },
   service: { startupTimeoutMs: 10_000 },
 };
 const groupId = 'scorer.outcomes';
@@ -90,12 +90,14 @@ function batchOf(topic: string, messages: KafkaMessage[]): BatchPayload & { reso
   };
 }
 
-function setup() {
+function setup(maxPending = config.outcomes.maxPendingPerPartition) {
   const producers = new FakeTransactionalClient();
   const admin = new FakeGroupOffsets();
   admin.setEnds(topics.joinChangelog, 0, 0, 0);
-  const log = pino({ level: 'silent' });
-  const metrics = joinMetrics(new Registry());
+  const lines: { msg: string; partition?: number }[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line) as never) });
+  const registry = new Registry();
+  const metrics = joinMetrics(registry);
   const tasks = new JoinTasks({
     clients: {
       getConsumer: () => {
@@ -108,6 +110,7 @@ function setup() {
     inputTopics: [topics.predictions, topics.shadow, topics.outcomes],
     changelogTopic: topics.joinChangelog,
     windowMs: config.outcomes.attributionWindowMs,
+    maxPending,
     sessionTimeoutMs: 30_000,
     transactionTimeoutMs: 60_000,
     metrics,
@@ -127,7 +130,7 @@ function setup() {
     scorerVersion: 'test',
     now: () => 5_000,
   });
-  return { producers, admin, tasks, handler };
+  return { producers, admin, tasks, handler, lines, registry };
 }
 
 const predictions = [message('C-1', prediction('C-1', 0), 0), message('C-2', prediction('C-2', 1), 1)];
@@ -190,5 +193,27 @@ describe('JoinBatchHandler', () => {
     const joined = producers.committedTo(topics.joined).map((m) => JSON.parse(String(m.value)) as PredictionOutcome);
     // Without the gate it would have been an 'unmatched-outcome': its prediction was on the topic, not yet read.
     expect(joined).toMatchObject([{ kind: 'joined', customerid: 'C-2', churned: false, correct: false }]);
+  });
+
+  it('keeps a task within its bound: the oldest pending prediction expires early, counted and logged once', async () => {
+    const { producers, handler, lines, registry, tasks } = setup(2);
+    const older = { ...prediction('C-0', 0), event_time: 500 };
+    const records = [message('C-0', older, 0), ...predictions.map((m, i) => ({ ...m, offset: String(i + 1) }))];
+    await handler.eachBatch(batchOf(topics.predictions, records));
+    const more = [message('C-3', prediction('C-3', 3), 3)];
+    await handler.eachBatch(batchOf(topics.predictions, more));
+
+    const joined = producers.committedTo(topics.joined).map((m) => JSON.parse(String(m.value)) as PredictionOutcome);
+    // C-0's prediction is the oldest; then C-1's (equal times: the lower customer id).
+    expect(joined.map((r) => `${r.kind}:${r.customerid}`)).toEqual([
+      'expired-prediction:C-0',
+      'expired-prediction:C-1',
+    ]);
+    expect(tasks.pendingPredictions()).toBe(2);
+    const evicted = await registry.getSingleMetric('churn_outcomes_evicted_total')?.get();
+    expect(evicted?.values[0]?.value).toBe(2);
+    const full = lines.filter((l) => l.msg.startsWith('join task full'));
+    expect(full).toMatchObject([{ partition: 0 }]);
+    expect(full[0]?.msg).toContain('OUTCOME_MAX_PENDING_PER_PARTITION');
   });
 });

@@ -308,6 +308,10 @@ class NaiveJoin {
   streamTime: number | null = null;
   /** predictions taken in (not repeats of a pending one) */
   taken = 0;
+  /** predictions expired early because maxPending were pending */
+  evicted = 0;
+
+  constructor(private readonly maxPending = Number.POSITIVE_INFINITY) {}
 
   apply(input: Input): string[] {
     const out: string[] = [];
@@ -325,6 +329,21 @@ class NaiveJoin {
       this.taken++;
       const h = horizon();
       if (h !== null && p.prediction_time < h) return [`expired-prediction:${customerid}:${p.event_id}:${p.variant}`];
+      if (this.pending.length >= this.maxPending) {
+        // The oldest by prediction time, then customer id, then arrival; the new one only when strictly older.
+        const oldest = this.pending.reduce((a, b) =>
+          b.p.prediction_time < a.p.prediction_time ||
+          (b.p.prediction_time === a.p.prediction_time && b.customerid < a.customerid)
+            ? b
+            : a,
+        );
+        this.evicted++;
+        if (p.prediction_time < oldest.p.prediction_time) {
+          return [`expired-prediction:${customerid}:${p.event_id}:${p.variant}`];
+        }
+        this.pending = this.pending.filter((q) => q !== oldest);
+        out.push(`expired-prediction:${oldest.customerid}:${oldest.p.event_id}:${oldest.p.variant}`);
+      }
       this.pending.push({ customerid, p });
       return out;
     }
@@ -359,12 +378,18 @@ function applyTo(staged: ReturnType<JoinState['begin']>, input: Input): Predicti
 }
 
 describe('JoinState over a random sequence (seeded)', () => {
-  for (const seed of [1, 2, 3, 42, 2026]) {
-    it(`seed ${seed}: equals the literal spec per transaction, and a restore from the changelog equals the live state`, () => {
+  const cases = [1, 2, 3, 42, 2026].flatMap((seed) => [
+    { seed, maxPending: Number.POSITIVE_INFINITY },
+    { seed, maxPending: 5 },
+  ]);
+  for (const { seed, maxPending } of cases) {
+    const bound = Number.isFinite(maxPending) ? `, at most ${maxPending} pending` : '';
+    it(`seed ${seed}${bound}: equals the literal spec per transaction, and a restore from the changelog equals the live state`, () => {
       const inputs = generate(seed, 600);
       const next = random(seed * 7 + 1);
-      const state = new JoinState(W);
-      const oracle = new NaiveJoin();
+      const state = new JoinState(W, maxPending);
+      const oracle = new NaiveJoin(maxPending);
+      let evicted = 0;
       const changelog: { key: Buffer; value: Buffer | null }[] = [];
       const committed: PredictionOutcome[] = [];
       let i = 0;
@@ -383,7 +408,9 @@ describe('JoinState over a random sequence (seeded)', () => {
           continue;
         }
         for (const update of staged.changelog()) changelog.push(encodeChangelogUpdate(update));
+        evicted += staged.evicted;
         staged.commit();
+        expect(state.pendingCount).toBeLessThanOrEqual(maxPending);
         committed.push(...records);
         const want = slice.flatMap((input) => oracle.apply(input));
         expect(records.map(brief).sort()).toEqual(want.sort());
@@ -395,9 +422,11 @@ describe('JoinState over a random sequence (seeded)', () => {
       expect(kinds('expired-prediction')).toBeGreaterThan(0);
       // Every prediction taken in is joined, expired or still pending.
       expect(kinds('joined') + kinds('expired-prediction') + state.pendingCount).toBe(oracle.taken);
+      expect(evicted).toBe(oracle.evicted);
+      if (Number.isFinite(maxPending)) expect(evicted).toBeGreaterThan(0);
 
       // Restore: the changelog, read back in order into a new state, is the live state.
-      const restored = new JoinState(W);
+      const restored = new JoinState(W, maxPending);
       for (const record of changelog) restored.applyChangelog(decodeChangelogRecord(record.key, record.value));
       restored.restored();
       expect(restored.snapshot()).toEqual(state.snapshot());
@@ -405,7 +434,7 @@ describe('JoinState over a random sequence (seeded)', () => {
       // ... and so is one from the compacted changelog (each key's latest record, at its offset; no tombstones).
       const latest = new Map<string, number>();
       changelog.forEach((record, offset) => latest.set(record.key.toString('hex'), offset));
-      const compacted = new JoinState(W);
+      const compacted = new JoinState(W, maxPending);
       changelog.forEach((record, offset) => {
         if (record.value === null || latest.get(record.key.toString('hex')) !== offset) return;
         compacted.applyChangelog(decodeChangelogRecord(record.key, record.value));
