@@ -11,6 +11,7 @@ export {
   type NumericFeature,
 } from './customer-fields.js';
 export { normalizeCategory } from './normalize-category.js';
+export { customerIdProblem } from './customer-id.js';
 export { CustomerSchema, TELCO_RAW_CATEGORIES, type CustomerInput } from './customer-schema.js';
 export { createValidationRules, type ValidationRules, type CategoryLists } from './validation-rules.js';
 export {

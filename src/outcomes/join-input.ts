@@ -1,4 +1,5 @@
 import type { IHeaders } from 'kafkajs';
+import { customerIdProblem } from '../contract/customer-id.js';
 import type { ChurnPrediction, CustomerOutcome } from '../serde/avro-records.js';
 import { COMPARE_HEADERS, headerText } from '../stream/prediction-record.js';
 
@@ -22,7 +23,8 @@ export function isIgnoredPrediction(prediction: Pick<ChurnPrediction, 'replay'>)
  * it by the key, and the join looks the customer up in that partition's state), which must not be empty.
  */
 export function outcomeProblem(key: Buffer | null, outcome: CustomerOutcome): string | undefined {
-  if (outcome.customerid === '') return 'customerid is empty';
+  const idProblem = customerIdProblem(outcome.customerid);
+  if (idProblem !== undefined) return `customerid ${idProblem}`;
   if (key === null) return `no record key: an outcome is keyed by its customerid ('${clip(outcome.customerid)}')`;
   const text = key.toString('utf8');
   if (text !== outcome.customerid) {

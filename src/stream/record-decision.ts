@@ -12,7 +12,13 @@
  * record of the stream passes here, and a promise per record would cost each one a microtask turn.
  */
 import type { KafkaMessage, Message } from 'kafkajs';
-import { unknownCategoryWarning, validateCustomer, type Customer, type FieldError } from '../contract/customer.js';
+import {
+  customerIdProblem,
+  unknownCategoryWarning,
+  validateCustomer,
+  type Customer,
+  type FieldError,
+} from '../contract/customer.js';
 import { clipText, quoteValue } from '../contract/shown-value.js';
 import type { CommittedPrediction } from '../experiments/scored-observation.js';
 import type { ModelMeta } from '../model/churn-model.js';
@@ -212,6 +218,10 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
     partition: number,
     set: ServingSet,
   ): RecordOutcome {
+    const idProblem = customerIdProblem(event.customerid);
+    if (idProblem !== undefined) {
+      return rejected(record, topic, partition, 'invalid-customer', `customerid: ${idProblem}`);
+    }
     // Only the replay topic honours a comparison request: on the live topic a producer's headers never keep a
     // customer from being served.
     if (deps.replay) {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { customerIdProblem } from '../../contract/customer-id.js';
 import { quoteValue } from '../../contract/shown-value.js';
 import type { ChurnCounters } from '../../observability/prediction-metrics.js';
 import type { ServedBy, ServingSet, ServingSetSource } from '../../serving/serving-set.js';
@@ -151,7 +152,8 @@ function predictServed(
   explain: boolean,
 ): { served: ServedBy; result: CustomerPrediction } {
   const customerId = isObject(body) ? body['customerid'] : undefined;
-  if (typeof customerId === 'string') {
+  const idProblem = typeof customerId === 'string' ? customerIdProblem(customerId) : undefined;
+  if (typeof customerId === 'string' && idProblem === undefined) {
     const served = servedBy(set, customerId);
     return { served, result: predictCustomer(body, served.serving.rules, served.serving.model, { explain }) };
   }
@@ -160,7 +162,8 @@ function predictServed(
   if (customerId === undefined) return { served, result };
   const problem: FieldProblem = {
     field: 'customerid',
-    message: `must be a string (the customer's id, which picks the serving model), got ${typeName(customerId)}`,
+    message:
+      idProblem ?? `must be a string (the customer's id, which picks the serving model), got ${typeName(customerId)}`,
   };
   return { served, result: { ok: false, errors: [problem, ...(result.ok ? [] : result.errors)] } };
 }

@@ -98,6 +98,7 @@ describe('POST /predict under a rollout', () => {
     ['null', null, /got null/],
     ['an object', { id: 'x' }, /got an object/],
     ['an array', ['x'], /got an array/],
+    ['empty', '', /must be a non-empty string/],
   ])('answers 400 naming customerid when it is %s, with the other problems', async (_what, customerid, message) => {
     const [row] = customers;
     const res = await post('/predict', { ...row?.raw, customerid, tenure: -1 });

@@ -188,6 +188,15 @@ describe('the per-record decision: a prediction or a dead letter saying why', ()
     expect(rejection.message).toMatch(/^tenure: /);
   });
 
+  it('dead-letters a customer with an empty customerid as invalid-customer: it would key and assign nobody', async () => {
+    const { rejection } = await rejectedOne(
+      decider(),
+      inputRecord(0, codec.encode({ ...sampleCustomerEvent(0), customerid: '' })),
+    );
+    expect(rejection.kind).toBe('invalid-customer');
+    expect(rejection.message).toMatch(/^customerid: must be a non-empty string/);
+  });
+
   it('dead-letters a record over maxRecordBytes as oversize without decoding it', async () => {
     const value = codec.encode(sampleCustomerEvent(0));
     const { rejection } = await rejectedOne(decider({ maxRecordBytes: value.length - 1 }), inputRecord(0, value));
