@@ -14,7 +14,9 @@ describe('join inputs', () => {
     expect(outcomeProblem(Buffer.from('c-2'), OUTCOME)).toMatch(
       /record key 'c-2' is not the outcome's customerid 'c-1'/,
     );
-    expect(outcomeProblem(Buffer.from(''), { ...OUTCOME, customerid: '' })).toMatch(/^customerid must be a non-empty string/);
+    expect(outcomeProblem(Buffer.from(''), { ...OUTCOME, customerid: '' })).toMatch(
+      /^customerid must be a non-empty string/,
+    );
   });
 
   it('leaves out replayed predictions and replay --compare shadows', () => {
