@@ -44,7 +44,10 @@ export interface DriftVersionView {
   readonly current: DriftWindowSummary | null;
   /** the latest closed window of each source, merged: the figures the gauges and alerts show; null before one */
   readonly last_closed: DriftWindowSummary | null;
-  /** last_closed's figures over their threshold */
+  /**
+   * The alerts in force: last_closed's figures over their threshold, and an earlier alert that last_closed has too
+   * few values to judge (it holds until a window can)
+   */
   readonly alerts: readonly DriftAlert[];
 }
 
@@ -58,6 +61,8 @@ export interface DriftTrackerView {
 export interface ClosedVersionDrift {
   readonly version: string;
   readonly summary: DriftWindowSummary;
+  /** the alerts in force (DriftVersionView.alerts) */
+  readonly alerts: readonly DriftAlert[];
 }
 
 interface Source {
@@ -135,7 +140,7 @@ export class DriftTracker {
     const out: ClosedVersionDrift[] = [];
     for (const version of this.#versionsSeen()) {
       const merged = this.#mergedClosed(version);
-      if (merged !== undefined) out.push({ version, summary: merged.summary });
+      if (merged !== undefined) out.push({ version, summary: merged.summary, alerts: this.#alertsInForce(version) });
     }
     return out;
   }
@@ -161,7 +166,7 @@ export class DriftTracker {
       sources: closed?.sources ?? 0,
       current: current ?? null,
       last_closed: closed?.summary ?? null,
-      alerts: closed?.summary.alerts ?? [],
+      alerts: closed === undefined ? [] : this.#alertsInForce(version),
     };
   }
 
@@ -176,12 +181,21 @@ export class DriftTracker {
   #updateAlerts(version: string, summary: DriftWindowSummary): void {
     const before = this.#alerts.get(version) ?? new Map<string, DriftAlert>();
     const now = new Map(summary.alerts.map((alert) => [alertKey(alert), alert]));
+    // A window too small to judge a figure (fewer than minRecords values, e.g. one closed by time on a quiet
+    // partition) neither raises nor clears it: the alert in force holds until a window can say.
+    for (const [key, alert] of before) {
+      if (!now.has(key) && !judges(summary, alert, this.options.thresholds.minRecords)) now.set(key, alert);
+    }
     const raised = summary.alerts.filter((alert) => !before.has(alertKey(alert)));
     const cleared = [...before.entries()]
       .filter(([key]) => !now.has(key))
       .map(([, alert]) => ({ ...alert, value: currentValue(summary, alert) }));
     this.#alerts.set(version, now);
     if (raised.length > 0 || cleared.length > 0) this.options.onAlerts?.({ version, raised, cleared, window: summary });
+  }
+
+  #alertsInForce(version: string): DriftAlert[] {
+    return [...(this.#alerts.get(version)?.values() ?? [])];
   }
 
   *#versionsSeen(): Generator<string> {
@@ -223,6 +237,16 @@ export class DriftTracker {
     }
     return counts === undefined ? undefined : summarizeDrift(counts, { start, end: now }, this.options.thresholds);
   }
+}
+
+/** Whether `summary` holds enough values (minRecords) to say whether the alert's figure is over its threshold. */
+function judges(summary: DriftWindowSummary, alert: DriftAlert, minRecords: number): boolean {
+  if (alert.feature === 'score') return summary.scored >= minRecords;
+  if (alert.metric !== 'psi') return summary.records >= minRecords;
+  const feature = summary.features.find((f) => f.feature === alert.feature);
+  if (feature === undefined) return false;
+  const missing = Math.round((feature.missing_rate ?? 0) * summary.records);
+  return summary.records - missing >= minRecords;
 }
 
 function alertKey(alert: DriftAlert): string {

@@ -69,12 +69,13 @@ export function registerDriftMetrics(registry: Registry, source: DriftFiguresSou
       name: 'churn_drift',
       help:
         '1 while a figure of the feature (PSI, unseen, missing or out-of-range rate; feature="score": the score ' +
-        'PSI) is over its threshold in the latest closed drift window of the model version, else 0',
+        'PSI) is over its threshold in the latest closed drift window of the model version (or was, and that ' +
+        'window has too few values to say otherwise: DRIFT_MIN_RECORDS), else 0',
       labelNames: ['version', 'feature'],
     },
     () =>
-      source.closed().flatMap(({ version, summary }) => {
-        const alerting = new Set(summary.alerts.map((a) => a.feature));
+      source.closed().flatMap(({ version, summary, alerts }) => {
+        const alerting = new Set(alerts.map((a) => a.feature));
         const features = [...summary.features.map((f) => f.feature), 'score'];
         return features.map((feature) => [{ version, feature }, alerting.has(feature) ? 1 : 0] as const);
       }),

@@ -13,6 +13,14 @@ export interface ExpiryEntry<T> {
   readonly item: T;
 }
 
+/**
+ * Whether `a` leaves the queue before `b` by time, then customer id; an exact tie goes to `a`. The order a queue
+ * keeps (insertion breaks what this leaves tied), and the one a reader of two queues must use to merge them.
+ */
+export function expiresBefore<T>(a: ExpiryEntry<T>, b: ExpiryEntry<T>): boolean {
+  return a.time < b.time || (a.time === b.time && a.customerid <= b.customerid);
+}
+
 interface Slot<T> {
   readonly entry: ExpiryEntry<T>;
   /** insertion order: among equal times and customers the one queued first comes out first */
@@ -58,8 +66,7 @@ export class ExpiryQueue<T> {
   private less(a: Slot<T>, b: Slot<T>): boolean {
     const x = a.entry;
     const y = b.entry;
-    if (x.time !== y.time) return x.time < y.time;
-    if (x.customerid !== y.customerid) return x.customerid < y.customerid;
+    if (x.time !== y.time || x.customerid !== y.customerid) return expiresBefore(x, y);
     return a.seq < b.seq;
   }
 

@@ -4,7 +4,7 @@ import type {
   PredictionOutcome,
   PredictionOutcomeKind,
 } from '../serde/avro-records.js';
-import { ExpiryQueue, type ExpiryEntry } from './expiry-queue.js';
+import { ExpiryQueue, expiresBefore, type ExpiryEntry } from './expiry-queue.js';
 import {
   changelogUpdateBytes,
   type ChangelogUpdate,
@@ -508,7 +508,8 @@ export class StagedJoin {
     for (;;) {
       const a = committed.peek();
       const b = this.added.peek();
-      const top = a === undefined ? b : b === undefined || a.time <= b.time ? a : b;
+      // The committed queue's entry first on an exact tie: it arrived before this transaction's.
+      const top = a === undefined ? b : b === undefined || expiresBefore(a, b) ? a : b;
       if (top === undefined || top.time >= before) return undefined;
       if (this.pendingOf(top.customerid).includes(top.item)) return top;
       this.take(top);

@@ -199,6 +199,99 @@ async function joinScenario(stream: StreamFixture, mode: 'sigkill' | 'late-join'
   expect(deadLetters.records.map((r) => r.headers['churn.error.type'])).toEqual(['invalid-outcome']);
 }
 
+/**
+ * Outcomes stop (or never start): stream time stands still, nothing expires by time, and the bound per task keeps
+ * the state finite. Every prediction past the bound still ends in exactly one record.
+ */
+async function boundScenario(stream: StreamFixture): Promise<void> {
+  const { names, admin, kafka } = stream;
+  const BOUND = 40;
+  await stream.createTopics({ partitions: PARTITIONS });
+  await stream.createTopics({ partitions: PARTITIONS, topics: [names.outcomes] });
+  const env = {
+    OUTCOME_ATTRIBUTION_WINDOW_MS: String(W),
+    OUTCOME_JOIN: 'true',
+    OUTCOME_MAX_PENDING_PER_PARTITION: String(BOUND),
+    TRANSACTION_MAX_RECORDS: '7',
+  };
+  const worker = stream.startWorker({ name: 'bounded', env });
+  await worker.waitForReady();
+
+  const runId = randomUUID().slice(0, 8);
+  const customers = Array.from({ length: 300 }, (_, i) => `${runId}-c-${i}`);
+  const perPartition = Array.from({ length: PARTITIONS }, (_, p) => customers.filter((id) => partitionOf(id) === p));
+  const kept = perPartition.reduce((sum, ids) => sum + Math.min(ids.length, BOUND), 0);
+  const evicted = customers.length - kept;
+  expect(evicted).toBeGreaterThan(100);
+
+  const events = telcoEvents(customers.length, { runId, eventTime: T0 + 1_000 }).map((event, i) => ({
+    ...event,
+    customerid: customers[i] as string,
+  }));
+  const decoder = new AvroDecoder<PredictionOutcome>({
+    registry: registryClient(),
+    readerType: predictionOutcomeSchema().type,
+  });
+  const eventEncoder = await customerEventEncoder(names.customers);
+  await stream.sendEvents(events.map((e) => eventMessage(eventEncoder, e)));
+  const joinedTopic = await retryUntilTopicSettles(
+    () => TopicCollector.start(kafka, names.joined, (m) => decoder.decode(m.value)),
+    { timeoutMs: 30_000 },
+  );
+  const count = (kind: string) => joinedTopic.records.filter((r) => r.value.kind === kind).length;
+  await waitUntil(() => count('expired-prediction') >= evicted, {
+    timeoutMs: 60_000,
+    describe: () => `${count('expired-prediction')} of ${evicted} expired early; worker log:\n${worker.tail(30)}`,
+  });
+  const full = (await worker.get('/metrics')).body;
+  expect(metricValue(full, 'churn_outcomes_pending_predictions', {})).toBe(kept);
+  expect(metricValue(full, 'churn_outcomes_evicted_total', {})).toBe(evicted);
+  expect(
+    worker
+      .log()
+      .split('\n')
+      .filter((l) => l.includes('join task full')).length,
+  ).toBe(PARTITIONS);
+
+  // The outcomes come after all: the customers still pending join, the evicted ones find nothing.
+  const outcomeEncoder = await AvroEncoder.create<CustomerOutcome>({
+    registry: registryClient(),
+    subject: `${names.outcomes}-value`,
+    schema: customerOutcomeSchema(),
+    autoRegister: true,
+  });
+  const producer = await stream.producer();
+  await sendAll(
+    producer,
+    names.outcomes,
+    customers.map((customerid) => ({
+      key: customerid,
+      value: outcomeEncoder.encode({ customerid, event_time: T0 + 5_000, churned: true, offer: null, accepted: null }),
+    })),
+    10,
+  );
+  await waitUntil(() => joinedTopic.records.length >= 2 * customers.length - kept, {
+    timeoutMs: 60_000,
+    describe: () => `${joinedTopic.records.length} records on the joined topic; worker log:\n${worker.tail(30)}`,
+  });
+  await joinedTopic.drain(admin);
+  const ids = (kind: string) =>
+    new Set(joinedTopic.records.filter((r) => r.value.kind === kind).map((r) => r.value.customerid));
+  expect({
+    joined: count('joined'),
+    unmatched: count('unmatched-outcome'),
+    expired: count('expired-prediction'),
+  }).toEqual({
+    joined: kept,
+    unmatched: evicted,
+    expired: evicted,
+  });
+  expect(ids('unmatched-outcome')).toEqual(ids('expired-prediction'));
+  expect(new Set([...ids('joined'), ...ids('expired-prediction')])).toEqual(new Set(customers));
+  const after = (await worker.get('/metrics')).body;
+  expect(metricValue(after, 'churn_outcomes_pending_predictions', {})).toBe(0);
+}
+
 describe('outcome join: exact counts', () => {
   test('joined, unmatched-outcome and expired-prediction equal the generator across a SIGKILL, no duplicates', async ({
     stream,
@@ -210,5 +303,11 @@ describe('outcome join: exact counts', () => {
     stream,
   }) => {
     await joinScenario(stream, 'late-join');
+  });
+
+  test('a bound per partition: without outcomes the oldest pending predictions expire early, each counted once', async ({
+    stream,
+  }) => {
+    await boundScenario(stream);
   });
 });

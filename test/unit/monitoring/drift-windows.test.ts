@@ -262,6 +262,35 @@ describe('DriftTracker: per version, the latest closed windows of every source m
     expect(changes[1]?.raised).toEqual([]);
     expect(changes[1]?.cleared.find((a) => a.feature === 'contract')?.value).toBeLessThan(0.1);
   });
+
+  it('holds an alert through a window too small to judge it (closed by time), and shows it in force', () => {
+    const changes: DriftAlertChange[] = [];
+    const tracker = new DriftTracker({
+      windowRecords: 700,
+      windowMs: 1_000,
+      thresholds,
+      onAlerts: (change) => changes.push(change),
+    });
+    const windows = tracker.windows('customers[0]');
+    const shifted = (i: number) => ({ ...record(i).customer, contract: 'month-to-month' });
+    let offset = 0;
+    const batch = (n: number, at: number) => {
+      windows.begin({ startedAt: at, offsets: { first: BigInt(offset), last: BigInt(offset + n - 1) } });
+      const counts = windows.stage('1.0.0', reference);
+      for (let i = offset; i < offset + n; i++) counts.addScored(shifted(i), model.score(shifted(i)));
+      offset += n;
+      windows.commit(at);
+    };
+    batch(700, 0); // closes by count: drift raised
+    expect(changes.map((c) => c.raised.some((a) => a.feature === 'contract'))).toEqual([true]);
+    batch(50, 10);
+    windows.tick(5_000); // closes by time with 50 records, fewer than min_records: nothing to say
+    expect(tracker.closed()[0]?.summary.records).toBe(50);
+    expect(changes).toHaveLength(1);
+    expect(tracker.closed()[0]?.alerts.map((a) => a.feature)).toContain('contract');
+    const view = tracker.view(5_000, [['1.0.0', reference]]);
+    expect(view.versions[0]?.alerts.map((a) => a.feature)).toContain('contract');
+  });
 });
 
 describe('the drift topic record of a closed window', () => {

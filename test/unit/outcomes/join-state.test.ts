@@ -145,6 +145,21 @@ describe('JoinState: the join rules of issue 13', () => {
     expect(state.pendingOf('a').map((p) => p.event_id)).toEqual(['edge']);
   });
 
+  it('at its bound, expires the oldest by time then customer id, however the inputs fall into transactions', () => {
+    const inputs = [
+      (s: ReturnType<JoinState['begin']>) => s.applyPrediction('z', prediction('z1', 1_000)),
+      (s: ReturnType<JoinState['begin']>) => s.applyPrediction('a', prediction('a1', 1_000)),
+      (s: ReturnType<JoinState['begin']>) => s.applyPrediction('m', prediction('m1', 1_000)),
+    ];
+    const together = new JoinState(W, 2);
+    const one = run(together, inputs);
+    const apart = new JoinState(W, 2);
+    const split = [...run(apart, inputs.slice(0, 1)), ...run(apart, inputs.slice(1))];
+    expect(one.map(brief)).toEqual(['expired-prediction:a:a1:champion']);
+    expect(split.map(brief)).toEqual(one.map(brief));
+    expect(apart.snapshot()).toEqual(together.snapshot());
+  });
+
   it('expires in bounded steps, oldest first', () => {
     const state = new JoinState(W);
     run(
