@@ -179,6 +179,26 @@ export function promoteDocument(current: RolloutDocument, version: string): Roll
   });
 }
 
+/**
+ * `next` with its challengers in the order that keeps customers where they are (pure): the versions `current`
+ * already has as challengers first, in current's order, then the others as given. Customers' buckets are laid out
+ * in list order (src/rollout/challenger-buckets.ts), so a challenger added beside a running one takes champion
+ * customers only, and none of the running one's customers move, whatever order the flags name them in.
+ */
+export function keepingChallengerOrder(next: RolloutDocument, current: RolloutDocument | undefined): RolloutDocument {
+  const challengers = next.challengers ?? [];
+  const before = (current?.challengers ?? []).map((c) => c.version);
+  const place = (version: string) => {
+    const index = before.indexOf(version);
+    return index === -1 ? before.length : index;
+  };
+  const ordered = challengers
+    .map((challenger, given) => ({ challenger, given }))
+    .sort((a, b) => place(a.challenger.version) - place(b.challenger.version) || a.given - b.given)
+    .map(({ challenger }) => challenger);
+  return canonicalDocument({ ...next, challengers: ordered });
+}
+
 /** The operator's flags of `rollout set`. */
 export interface RolloutFlags {
   readonly champion: string;

@@ -16,6 +16,7 @@ import { RolloutChangeError } from '../../model-registry/registry-errors.js';
 import { changeRollout, readRolloutState, type RolloutChangeResult } from '../../model-registry/registry-topics.js';
 import {
   documentFromFlags,
+  keepingChallengerOrder,
   nextRolloutRecord,
   promoteDocument,
   rollbackRecord,
@@ -96,7 +97,7 @@ export function rolloutCommand(): Command {
           'rollout set needs --champion VERSION (with --canary, --ab, --shadow) or --bandit VERSION,VERSION',
         );
       }
-      const document = documentFromFlags({
+      const flagged = documentFromFlags({
         champion: flags.champion,
         canary: flags.canary ?? [],
         ab: flags.ab ?? [],
@@ -105,8 +106,9 @@ export function rolloutCommand(): Command {
       });
       const localVersion = await localModelVersion(config);
       const result = await change(config, (snapshot) => {
-        requirePublished(document, snapshot.models, { topic: config.topics.models, localVersion });
+        requirePublished(flagged, snapshot.models, { topic: config.topics.models, localVersion });
         const current = snapshot.rollout.current;
+        const document = keepingChallengerOrder(flagged, current?.rollout);
         const unchanged =
           current !== undefined && snapshot.rollout.refused.length === 0 && sameRollout(current.rollout, document);
         return unchanged ? undefined : nextRolloutRecord(current, document, new Date().toISOString());

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RolloutChangeError } from '../../../src/model-registry/registry-errors.js';
 import {
   documentFromFlags,
+  keepingChallengerOrder,
   nextRolloutRecord,
   parseRolloutRecord,
   promoteDocument,
@@ -14,6 +15,9 @@ import {
 import { rolloutOneLine, rolloutShares } from '../../../src/model-registry/rollout-summary.js';
 import type { RolloutDocument } from '../../../src/rollout/rollout-document.js';
 import { RolloutError } from '../../../src/rollout/rollout-error.js';
+import { assignVariant } from '../../../src/rollout/assign-variant.js';
+import { parseRollout } from '../../../src/rollout/rollout.js';
+import { telcoCustomerId } from '../rollout/rollout-test-data.js';
 
 const T1 = '2026-11-30T10:00:00.000Z';
 const T2 = '2026-11-30T11:00:00.000Z';
@@ -254,6 +258,47 @@ describe('rollout set flags', () => {
       RolloutError,
     );
     expect(twice.problems[0]?.field).toBe('--canary 1.0.0=5% (version)');
+  });
+});
+
+describe('rollout set keeps running challengers where they are', () => {
+  const flags = (canary: string[], ab: string[]) => ({ champion: '1.0.0', canary, ab, shadow: [] });
+  const ids = Array.from({ length: 100_000 }, (_, i) => telcoCustomerId(i));
+
+  it('adding a canary beside a running A/B takes champion customers only, none of the A/B arm', () => {
+    const ab = keepingChallengerOrder(documentFromFlags(flags([], ['1.1.0=50%'])), { champion: '1.0.0' });
+    // The flags name canaries first: without the kept order, 2.0.0 would take 1.1.0's buckets.
+    const both = keepingChallengerOrder(documentFromFlags(flags(['2.0.0=5%'], ['1.1.0=50%'])), ab);
+    expect(both.challengers?.map((c) => c.version)).toEqual(['1.1.0', '2.0.0']);
+    const before = parseRollout(ab);
+    const after = parseRollout(both);
+    const moves = new Map<string, number>();
+    for (const id of ids) {
+      const from = assignVariant(before, id).version;
+      const to = assignVariant(after, id).version;
+      if (from !== to) moves.set(`${from}->${to}`, (moves.get(`${from}->${to}`) ?? 0) + 1);
+    }
+    expect([...moves.keys()]).toEqual(['1.0.0->2.0.0']);
+    expect(Math.abs((moves.get('1.0.0->2.0.0') ?? 0) / ids.length - 0.05)).toBeLessThan(0.01);
+  });
+
+  it('keeps the order of the challengers in force, appends new ones in the order given, drops the removed', () => {
+    const current: RolloutDocument = {
+      champion: '1.0.0',
+      challengers: [
+        { version: '1.1.0', kind: 'ab', weight: 20 },
+        { version: '1.2.0', kind: 'canary', weight: 5 },
+      ],
+    };
+    const next = documentFromFlags(flags(['1.2.0=10%', '3.0.0=1%'], ['2.0.0=10%']));
+    expect(keepingChallengerOrder(next, current).challengers?.map((c) => c.version)).toEqual([
+      '1.2.0',
+      '3.0.0',
+      '2.0.0',
+    ]);
+    const withAb = documentFromFlags(flags(['1.2.0=10%'], ['1.1.0=20%']));
+    expect(keepingChallengerOrder(withAb, current).challengers?.map((c) => c.version)).toEqual(['1.1.0', '1.2.0']);
+    expect(keepingChallengerOrder(withAb, undefined)).toEqual(withAb);
   });
 });
 
