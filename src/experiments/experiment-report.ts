@@ -33,7 +33,7 @@ export interface ExperimentReport extends ComparisonView {
   readonly revision: number | null;
   /** every rollout revision of a live prediction on the predictions topic, ascending */
   readonly revisions: readonly number[];
-  /** shadow predictions of the revision with no live champion prediction of the same event */
+  /** shadow predictions of the revision with no live prediction of the same event */
   readonly unmatched_shadow_predictions: number;
 }
 
@@ -46,8 +46,8 @@ export interface ExperimentReportOptions {
  * The comparison of a rollout revision recomputed from what the stream published (pure): `live` are the
  * records of the predictions topic, `shadow` those of the shadow topic. Replays and `replay --compare`
  * records are left out: an experiment is what live traffic got. Per (variant, version) of the revision's live
- * predictions, a VariantStats; per shadow version, its predictions joined to the live champion prediction of
- * the same event (source topic, partition and offset) in a ShadowComparison. These are the same accumulators
+ * predictions, a VariantStats; per shadow version, its predictions of the events the champion served joined to
+ * the live champion prediction of the same event (source topic, partition and offset) in a ShadowComparison. These are the same accumulators
  * and views the running worker's ExperimentTracker uses, so GET /experiments and this report agree on the
  * events both saw.
  */
@@ -76,7 +76,12 @@ export function experimentReport(
     entry.stats.add(p.score);
   }
 
-  const shadows = [...shadow].filter((p) => isLive(p) && p.variant === 'shadow' && p.rolloutRevision === revision);
+  // A shadow scores every event; it is compared with the champion on the champion's events only.
+  const servedByChallenger = new Set(ofRevision.filter((p) => p.variant !== 'champion').map(eventKey));
+  const shadows = [...shadow].filter(
+    (p) =>
+      isLive(p) && p.variant === 'shadow' && p.rolloutRevision === revision && !servedByChallenger.has(eventKey(p)),
+  );
   const joined = shadowComparisons(
     ofRevision.filter((p) => p.variant === 'champion'),
     shadows,

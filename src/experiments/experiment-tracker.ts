@@ -129,6 +129,8 @@ class RevisionExperiment {
       this.#variants.set(key, entry);
     }
     entry.stats.add(score);
+    // A shadow scores every event; it compares with the champion on the champion's events.
+    if (variant !== 'champion') return;
     shadowScores.forEach((shadowScore, i) => {
       // NaN: that shadow could not score this event and published nothing for it; experiment report finds no pair.
       if (Number.isNaN(shadowScore)) return;
@@ -170,18 +172,16 @@ function thresholdOf(set: ServingSet, version: string): number {
 }
 
 function checkObservations(set: ServingSet, observations: readonly ScoredObservation[]): void {
-  observations.forEach(({ variant, version, score, shadowScores }, i) => {
+  observations.forEach(({ version, score, shadowScores }, i) => {
     const problem = !set.models.has(version)
       ? `version ${version} is not in the serving set`
       : !isProbability(score)
         ? `score ${score} is not a probability`
-        : variant !== 'champion' && shadowScores.length > 0
-          ? `a ${variant} event has shadow scores (only the champion's events are shadowed)`
-          : variant === 'champion' && shadowScores.length !== set.shadows.length
-            ? `${shadowScores.length} shadow scores for ${set.shadows.length} shadows`
-            : shadowScores.some((s) => !Number.isNaN(s) && !isProbability(s))
-              ? `a shadow score is not a probability: ${shadowScores.join(', ')}`
-              : undefined;
+        : shadowScores.length !== set.shadows.length
+          ? `${shadowScores.length} shadow scores for ${set.shadows.length} shadows`
+          : shadowScores.some((s) => !Number.isNaN(s) && !isProbability(s))
+            ? `a shadow score is not a probability: ${shadowScores.join(', ')}`
+            : undefined;
     if (problem !== undefined) {
       throw new RangeError(
         `committed observation ${i} of ${observations.length} does not fit rollout revision ${set.revision}: ${problem}`,

@@ -301,16 +301,15 @@ export function recordDecision(deps: RecordDecisionDeps): DecideRecord {
       customerid: event.customerid,
       reasons,
     };
-    // A shadow compares against the champion on the same events, so only the champion's customers get shadow scores.
-    if (assignment.variant === 'champion' && set.shadows.length > 0) {
-      addShadows(outcome, customer, event, record, topic, partition, set, scoredAt);
-    }
+    // A shadow sees all live traffic, whichever variant serves it (the comparison with the champion pairs the
+    // champion's events only: src/experiments).
+    if (set.shadows.length > 0) addShadows(outcome, customer, event, record, topic, partition, set, scoredAt);
     return outcome;
   }
 
   /**
-   * Scores every shadow of `set` on the customer the champion has validated and adds their predictions to
-   * `outcome`. Validation is the champion's: the contract's checks are the same for every model but for the
+   * Scores every shadow of `set` on the customer the serving model has validated and adds their predictions to
+   * `outcome`. Validation is the serving model's: the contract's checks are the same for every model but for the
    * categories, and a shadow scores a category it does not know as all-zero with a warning (it never serves, so
    * strictCategories, a serving policy, does not apply to it).
    *

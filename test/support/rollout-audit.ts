@@ -164,8 +164,8 @@ export function auditRollout(input: {
     figure.variants[r.value.variant] = (figure.variants[r.value.variant] ?? 0) + 1;
     figures.set(revision, figure);
 
-    // A shadow compares against the champion on the same events: only the champion's events get shadow scores.
-    const wanted = served.variant === 'champion' ? rollout.shadows : [];
+    // Every event, whichever variant serves it, gets one prediction per shadow of its revision.
+    const wanted = rollout.shadows;
     expectedShadowRecords += wanted.length;
     const got = shadowsByEvent.get(r.value.event_id) ?? [];
     figure.shadowRecords += got.length;

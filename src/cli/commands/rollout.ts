@@ -65,7 +65,7 @@ export function rolloutCommand(): Command {
     .option('--ab <version=percent>', 'an A/B challenger and its share, e.g. 1.1.0=50%; repeatable', repeatable)
     .option(
       '--shadow <version>',
-      "scored beside the champion on the champion's events (to predictions.shadow), serves nobody; repeatable",
+      'scored on every event beside the model that serves it (to predictions.shadow), serves nobody; repeatable',
       repeatable,
     )
     .option(

@@ -30,7 +30,8 @@ function live(
 }
 
 /**
- * Revision 1: champion only. Revision 2: a 30 % canary, a shadow on the champion's events. Around them, what
+ * Revision 1: champion only. Revision 2: a 30 % canary 1.1.0, a shadow 1.2.0 on every event (compared on the
+ * champion's). Around them, what
  * the report must leave out: replays, `replay --compare` records, shadows of other revisions.
  */
 function publishedTopics() {
@@ -41,27 +42,26 @@ function publishedTopics() {
   for (let i = 0; i < 200; i++) predictions.push(live(offset++, { score: random(), rolloutRevision: 1 }));
   for (let i = 0; i < 1_000; i++) {
     const score = random();
-    if (random() < 0.3) {
-      predictions.push(live(offset++, { score, variant: 'canary', modelVersion: '1.1.0', threshold: 0.4 }));
-    } else {
-      const event = live(offset++, { score });
-      predictions.push(event);
-      const shadowScore = Math.min(1, Math.max(0, score + (random() - 0.5) / 5));
-      shadows.push({ ...event, variant: 'shadow', modelVersion: '1.1.0', threshold: 0.4, score: shadowScore });
-    }
+    const canary = random() < 0.3;
+    const event = canary
+      ? live(offset++, { score, variant: 'canary', modelVersion: '1.1.0', threshold: 0.4 })
+      : live(offset++, { score });
+    predictions.push(event);
+    const shadowScore = Math.min(1, Math.max(0, score + (random() - 0.5) / 5));
+    shadows.push({ ...event, variant: 'shadow', modelVersion: '1.2.0', threshold: 0.4, score: shadowScore });
   }
   // the replay of 50 events (replay=true on both topics), and a replay --compare run of 40 more
   for (let i = 0; i < 50; i++) {
     const event = live(i, { score: random(), replay: true, sourceTopic: 'customers.replay' });
     predictions.push(event);
-    shadows.push({ ...event, variant: 'shadow', modelVersion: '1.1.0', score: random() });
+    shadows.push({ ...event, variant: 'shadow', modelVersion: '1.2.0', score: random() });
   }
   for (let i = 0; i < 40; i++) {
     const event = live(i, { score: random(), replay: true, sourceTopic: 'customers.replay', compareId: 'run-1' });
-    shadows.push(event, { ...event, variant: 'shadow', modelVersion: '1.1.0', score: random() });
+    shadows.push(event, { ...event, variant: 'shadow', modelVersion: '1.2.0', score: random() });
   }
   // a shadow record whose live prediction is not on the topic (e.g. deleted by retention)
-  shadows.push(live(1_000_000, { score: 0.5, variant: 'shadow', modelVersion: '1.1.0' }));
+  shadows.push(live(1_000_000, { score: 0.5, variant: 'shadow', modelVersion: '1.2.0' }));
   return { predictions, shadows };
 }
 
@@ -93,8 +93,10 @@ describe('experimentReport', () => {
         return champion === undefined ? [] : [[champion.score, s.score] as const];
       });
     expect(pairs.length).toBeGreaterThan(600);
+    expect(pairs.length).toBeLessThan(shadows.filter((s) => !s.replay && s.rolloutRevision === 2).length - 200);
     expect(report.shadows).toHaveLength(1);
-    expect(report.shadows[0]).toMatchObject({ version: '1.1.0', champion_version: '1.0.0' });
+    // the canary's events are shadowed too, but compared with nothing: neither a pair nor unmatched
+    expect(report.shadows[0]).toMatchObject({ version: '1.2.0', champion_version: '1.0.0', events: pairs.length });
     expect(closeFigures({ ...report.shadows[0] }, { ...plainShadow(pairs, 0.5, 0.4) })).toEqual([]);
     expect(report.unmatched_shadow_predictions).toBe(1);
   });
@@ -139,7 +141,7 @@ describe('experimentReport', () => {
       run.filter((s) => s.variant === 'shadow'),
     );
     expect(unmatched).toBe(0);
-    expect(compared.map((s) => [s.version, s.champion_version, s.events])).toEqual([['1.1.0', '1.0.0', 40]]);
+    expect(compared.map((s) => [s.version, s.champion_version, s.events])).toEqual([['1.2.0', '1.0.0', 40]]);
   });
 });
 
@@ -155,7 +157,7 @@ describe('comparisonTables', () => {
       new RegExp(`^champion\\s+1\\.0\\.0\\s+${champion?.count}\\s+${champion?.mean_score?.toFixed(4)}\\s`, 'm'),
     );
     expect(text).toMatch(/^canary\s+1\.1\.0\s+\d+/m);
-    expect(text).toMatch(new RegExp(`^1\\.1\\.0\\s+1\\.0\\.0\\s+${report.shadows[0]?.events}\\s+\\d+\\.\\d\\d%`, 'm'));
+    expect(text).toMatch(new RegExp(`^1\\.2\\.0\\s+1\\.0\\.0\\s+${report.shadows[0]?.events}\\s+\\d+\\.\\d\\d%`, 'm'));
   });
 
   it('says when there is nothing to compare', () => {

@@ -148,7 +148,7 @@ describe('ExperimentTracker', () => {
       [{ variant: 'champion', version: '9.9.9', score: 0.3, shadowScores: [0.3] }, /version 9\.9\.9 is not in/],
       [{ variant: 'champion', version: '1.0.0', score: 1.5, shadowScores: [0.3] }, /score 1\.5 is not a probability/],
       [{ variant: 'champion', version: '1.0.0', score: 0.2, shadowScores: [] }, /0 shadow scores for 1 shadows/],
-      [{ variant: 'canary', version: '1.1.0', score: 0.2, shadowScores: [0.1] }, /a canary event has shadow scores/],
+      [{ variant: 'canary', version: '1.1.0', score: 0.2, shadowScores: [] }, /0 shadow scores for 1 shadows/],
       [{ variant: 'champion', version: '1.0.0', score: 0.2, shadowScores: [-0.1] }, /not a probability/],
     ];
     for (const [bad, message] of cases) {
