@@ -38,6 +38,25 @@ export function registerExperimentMetrics(registry: Registry, experiments: Exper
     "Share of the revision's committed predictions at or above the model's threshold, by variant and version",
     (v) => v.churn_rate,
   );
+  scrapedGaugeIn(
+    registry,
+    {
+      name: 'churn_experiment_score_histogram',
+      help:
+        'Committed live predictions of the revision in force per churn-probability bin (bin="0.0-0.1", ..., ' +
+        '"0.9-1.0"; the last includes 1), by variant and model version',
+      labelNames: ['variant', 'version', 'bin'],
+    },
+    () =>
+      experiments
+        .summary()
+        .variants.flatMap((v) =>
+          v.histogram.map(
+            (count, i) =>
+              [{ variant: v.variant, version: v.version, bin: binLabel(i, v.histogram.length) }, count] as const,
+          ),
+        ),
+  );
   shadowGauge(
     'churn_shadow_agreement',
     'Share of events where the shadow and the champion make the same churn decision (revision in force)',
@@ -58,4 +77,9 @@ export function registerExperimentMetrics(registry: Registry, experiments: Exper
     'Jaccard overlap of the riskiest 25% of events by the shadow and by the champion (revision in force)',
     (s) => s.riskiest_quartile_jaccard,
   );
+}
+
+/** "0.0-0.1" for bin 0 of 10: the bin's edges on [0, 1]. */
+function binLabel(index: number, bins: number): string {
+  return `${(index / bins).toFixed(1)}-${((index + 1) / bins).toFixed(1)}`;
 }

@@ -217,6 +217,26 @@ describe('GET /experiments', () => {
       expect(metrics).toContain('churn_experiment_predictions{variant="champion",version="1.0.0"} 2');
       expect(metrics).toContain('churn_experiment_mean_score{variant="champion",version="1.0.0"} 0.45');
       expect(metrics).toContain('churn_experiment_churn_rate{variant="champion",version="1.0.0"} 0.5');
+      // scores 0.8 and 0.1: one in each of their bins, none elsewhere
+      const bins = [
+        ...metrics.matchAll(
+          /^churn_experiment_score_histogram\{variant="champion",version="1\.0\.0",bin="([\d.-]+)"\} (\d+)$/gm,
+        ),
+      ];
+      expect(bins.map(([, bin, count]) => `${bin}:${count}`)).toEqual(
+        [
+          '0.0-0.1',
+          '0.1-0.2',
+          '0.2-0.3',
+          '0.3-0.4',
+          '0.4-0.5',
+          '0.5-0.6',
+          '0.6-0.7',
+          '0.7-0.8',
+          '0.8-0.9',
+          '0.9-1.0',
+        ].map((bin) => `${bin}:${bin === '0.1-0.2' || bin === '0.8-0.9' ? 1 : 0}`),
+      );
       expect(metrics).toContain('churn_shadow_agreement{shadow="1.1.0",champion="1.0.0"} 1');
       expect(metrics).toMatch(/^churn_shadow_mean_abs_delta\{shadow="1\.1\.0",champion="1\.0\.0"\} 0\.2\d*$/m);
       expect(metrics).toMatch(/^churn_shadow_psi\{shadow="1\.1\.0",champion="1\.0\.0"\} \d/m);
