@@ -2,7 +2,7 @@ import { ScorerError } from '../errors/scorer-error.js';
 
 /**
  * Pure part of `replay`: what a --from/--to bound means and which offsets of each partition
- * it selects. A bound is either a point in time (ISO 8601; resolved with the broker's
+ * it selects. A bound is either a point in time (ISO 8601 with a zone, or a date: midnight UTC; resolved with the broker's
  * time index to the first offset at or after it) or a plain offset applied to every partition.
  */
 export type ReplayBound = { kind: 'time'; ms: number; text: string } | { kind: 'offset'; offset: bigint; text: string };
@@ -17,7 +17,18 @@ export function parseReplayBound(text: string, flag: '--from' | '--to'): ReplayB
   const trimmed = text.trim();
   if (/^\d+$/.test(trimmed)) return { kind: 'offset', offset: BigInt(trimmed), text: trimmed };
   // Only full ISO dates or date-times: Date.parse accepts too much ("1", "March 7") to be a contract.
-  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) {
+  const iso = /^\d{4}-\d{2}-\d{2}(?<time>[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(?<zone>Z|[+-]\d{2}:?\d{2})?)?$/.exec(
+    trimmed,
+  );
+  if (iso !== null) {
+    // Date.parse reads a date-time without a zone in the host's zone: the same command would replay another range
+    // on another machine.
+    if (iso.groups?.['time'] !== undefined && iso.groups['zone'] === undefined) {
+      throw new ReplayRangeError(
+        `${flag} ${JSON.stringify(text)}: a time needs its zone, e.g. ${trimmed}Z (UTC) or ${trimmed}+01:00 ` +
+          '(a date alone means midnight UTC)',
+      );
+    }
     const ms = Date.parse(trimmed);
     if (Number.isFinite(ms)) return { kind: 'time', ms, text: trimmed };
   }

@@ -65,7 +65,7 @@ export function replayCommand(): Command {
     )
     .requiredOption(
       '--from <time|offset>',
-      'start: ISO 8601 time (first record at or after it) or an offset in every partition',
+      'start: ISO 8601 time with its zone, e.g. 2026-11-21T09:00Z (first record at or after it), or an offset in every partition',
     )
     .option('--to <time|offset>', 'end (exclusive): ISO 8601 time or offset; default: the end of the topic now')
     .option('--customer <id...>', 'only these customer ids (record keys); repeatable', [])

@@ -6,14 +6,20 @@ describe('parseReplayBound', () => {
     expect(parseReplayBound('1500', '--from')).toEqual({ kind: 'offset', offset: 1500n, text: '1500' });
   });
 
-  it('reads ISO 8601 times, with and without zone', () => {
+  it('reads ISO 8601 times with their zone, and a date as midnight UTC', () => {
     const bound = parseReplayBound('2026-11-21T09:00:00Z', '--from');
     expect(bound).toMatchObject({ kind: 'time', ms: Date.UTC(2026, 10, 21, 9, 0, 0) });
-    expect(parseReplayBound('2026-11-21', '--to')).toMatchObject({ kind: 'time' });
+    expect(parseReplayBound('2026-11-21', '--to')).toMatchObject({ kind: 'time', ms: Date.UTC(2026, 10, 21) });
     expect(parseReplayBound('2026-11-21T09:00:00.250+01:00', '--to')).toMatchObject({
       kind: 'time',
       ms: Date.UTC(2026, 10, 21, 8, 0, 0, 250),
     });
+  });
+
+  it('refuses a time without a zone (the host would pick it), saying how to write one', () => {
+    expect(() => parseReplayBound('2026-11-21T09:00', '--from')).toThrow(
+      /--from "2026-11-21T09:00": a time needs its zone, e\.g\. 2026-11-21T09:00Z \(UTC\)/,
+    );
   });
 
   it.each(['yesterday', '-5', '1.5', '2026-13-45T99:00:00Z', '', 'March 7'])('rejects %j naming the flag', (text) => {
