@@ -16,7 +16,7 @@ import type { PredictionOutcome } from '../../src/serde/avro-records.js';
 import { predictionOutcomeSchema } from '../../src/serde/schema-files.js';
 import { kafkajsClientSupplier } from '../../src/stream/kafkajs-client-supplier.js';
 import { seededUniform, simulatedOutcomes, type SimulatedArm } from '../support/bandit-simulation.js';
-import { registryClient } from '../support/events.js';
+import { customerEventEncoder, eventMessage, registryClient, telcoEvents } from '../support/events.js';
 import { sendAll } from '../support/kafka.js';
 import { metricValue } from '../support/metrics.js';
 import { topicEnv } from '../support/names.js';
@@ -45,6 +45,8 @@ const WITHIN_OUTCOMES = 1_000;
 /** the step at which worker A stops and worker B carries on alone (both step at once just before) */
 const HANDOVER = 12;
 const SEED = 7;
+
+const randomId = (): string => Math.random().toString(36).slice(2, 10);
 
 async function cli(stream: StreamFixture, name: string, args: string[]): Promise<string> {
   const run = await stream.runCli(args, { name, timeoutMs: 90_000 });
@@ -303,4 +305,82 @@ describe('bandit rollout on the real stack', () => {
     const { body } = await worker.get('/metrics');
     expect(metricValue(body, 'churn_bandit_steps_total')).toBeGreaterThanOrEqual(1);
   });
+
+  test('the whole loop: the worker scores under the bandit, `simulate outcomes` says who left, its join feeds the bandit, and 1.1.0 (right more often) ends above 80%', async ({
+    stream,
+  }) => {
+    const { names, admin } = stream;
+    /** customers scored, then given an outcome each: the stated number of outcomes */
+    const CUSTOMERS = 3_000;
+    for (const version of ['1.0.0', '1.1.0']) {
+      await cli(stream, `publish-${version}`, ['model', 'publish', join(MODELS, version)]);
+    }
+    await stream.createTopics({ partitions: 3 });
+    const worker = stream.startWorker({ env: { BANDIT_INTERVAL_MS: '500' } });
+    await worker.waitForReady();
+    await cli(stream, 'set-bandit', ['rollout', 'set', '--bandit', '1.0.0,1.1.0']);
+    await waitUntil(
+      async () => (JSON.parse((await worker.get('/model')).body) as { rollout_revision: number }).rollout_revision >= 1,
+      { timeoutMs: 15_000, describe: () => `the worker did not take the bandit up:\n${worker.tail(20)}` },
+    );
+
+    // Scored under the bandit's first weights (50/50: no outcome yet), each prediction logging its probability.
+    const runId = randomId();
+    const events = telcoEvents(CUSTOMERS, { runId, eventTime: Date.now() });
+    const encoder = await customerEventEncoder(names.customers);
+    const predictions = await stream.collectPredictions();
+    await stream.sendEvents(events.map((e) => eventMessage(encoder, e)));
+    const audit = await predictions.settle(
+      admin,
+      new Set(events.map((e) => e.event_id)),
+      { groupId: names.group, topic: names.customers },
+      { predictionsMs: 60_000, lagMs: 30_000 },
+    );
+    expect(audit.missing.length + audit.duplicated.length).toBe(0);
+    const served = new Map<string, number>();
+    for (const r of predictions.records)
+      served.set(r.value.model_version, (served.get(r.value.model_version) ?? 0) + 1);
+    expect(served.get('1.0.0')).toBeGreaterThan(CUSTOMERS / 4);
+    expect(served.get('1.1.0')).toBeGreaterThan(CUSTOMERS / 4);
+    for (const r of predictions.records) expect(r.value.assignment_probability).toBe(0.5);
+
+    // What really happened: 1.1.0's own decisions (so 1.1.0 is right every time, 1.0.0 where it agrees with it).
+    const simulated = await cli(stream, 'simulate', [
+      'simulate',
+      'outcomes',
+      '--truth-model',
+      join(MODELS, '1.1.0'),
+      '--rule',
+      'decision',
+      '--seed',
+      '5',
+    ]);
+    expect(simulated).toContain(`wrote ${CUSTOMERS} outcomes`);
+
+    let shown: { bandit: { arms: { version: string; weight: number; successes: number; failures: number }[] } | null } =
+      {
+        bandit: null,
+      };
+    await waitUntil(
+      async () => {
+        shown = JSON.parse(await cli(stream, 'show', ['rollout', 'show', '--json'])) as typeof shown;
+        const counted = (shown.bandit?.arms ?? []).reduce((sum, a) => sum + a.successes + a.failures, 0);
+        return counted === CUSTOMERS;
+      },
+      {
+        timeoutMs: 90_000,
+        intervalMs: 1_000,
+        describe: () => `rollout show: ${JSON.stringify(shown)}; worker:\n${worker.tail(20)}`,
+      },
+    );
+    const [older, newer] = shown.bandit?.arms ?? [];
+    // Every joined outcome counted once, for the version that served the customer.
+    expect(
+      [older?.successes ?? 0, newer?.successes ?? 0].map((n, i) => n + ([older, newer][i]?.failures ?? 0)),
+    ).toEqual([served.get('1.0.0'), served.get('1.1.0')]);
+    expect(newer).toMatchObject({ version: '1.1.0', failures: 0 });
+    expect(older?.failures).toBeGreaterThan(0);
+    expect(newer?.weight).toBeGreaterThan(80);
+    expect(newer?.weight).toBeLessThanOrEqual(90);
+  }, 300_000);
 });
