@@ -16,7 +16,10 @@ import type { PredictionOutcome } from '../../src/serde/avro-records.js';
 import { predictionOutcomeSchema } from '../../src/serde/schema-files.js';
 import { kafkajsClientSupplier } from '../../src/stream/kafkajs-client-supplier.js';
 import { seededUniform, simulatedOutcomes, type SimulatedArm } from '../support/bandit-simulation.js';
+import { AvroDecoder } from '../../src/serde/avro-decoder.js';
+import { TopicCollector } from '../support/collectors.js';
 import { customerEventEncoder, eventMessage, registryClient, telcoEvents } from '../support/events.js';
+import { pairwiseAuc } from '../unit/outcomes/joined-test-records.js';
 import { sendAll } from '../support/kafka.js';
 import { metricValue } from '../support/metrics.js';
 import { topicEnv } from '../support/names.js';
@@ -306,7 +309,7 @@ describe('bandit rollout on the real stack', () => {
     expect(metricValue(body, 'churn_bandit_steps_total')).toBeGreaterThanOrEqual(1);
   });
 
-  test('the whole loop: the worker scores under the bandit, `simulate outcomes` says who left, its join feeds the bandit, and 1.1.0 (right more often) ends above 80%', async ({
+  test("the whole loop: the worker scores under the bandit, `simulate outcomes` says who left, its join feeds the bandit, 1.1.0 (right more often) ends above 80%, and the live realized AUC equals the joined topic's", async ({
     stream,
   }) => {
     const { names, admin } = stream;
@@ -382,5 +385,26 @@ describe('bandit rollout on the real stack', () => {
     expect(older?.failures).toBeGreaterThan(0);
     expect(newer?.weight).toBeGreaterThan(80);
     expect(newer?.weight).toBeLessThanOrEqual(90);
+
+    // Realized performance of the worker's own join: GET /experiments equals an AUC computed from the joined topic.
+    const decoder = new AvroDecoder<PredictionOutcome>({
+      registry: registryClient(),
+      readerType: predictionOutcomeSchema().type,
+    });
+    const joinedTopic = await TopicCollector.start(stream.kafka, names.joined, (m) => decoder.decode(m.value));
+    await joinedTopic.drain(admin);
+    const joined = joinedTopic.records.map((r) => r.value).filter((r) => r.kind === 'joined');
+    expect(joined).toHaveLength(CUSTOMERS);
+    const live = JSON.parse((await worker.get('/experiments')).body) as {
+      realized: { versions: { version: string; auc: number | null; n: number }[] };
+    };
+    for (const version of ['1.0.0', '1.1.0']) {
+      const rows = joined
+        .filter((r) => r.model_version === version)
+        .map((r) => ({ p: r.churn_probability as number, churned: r.churned === true }));
+      const reported = live.realized.versions.find((v) => v.version === version);
+      expect(reported?.n).toBe(rows.length);
+      expect(Math.abs((reported?.auc ?? Number.NaN) - (pairwiseAuc(rows) ?? Number.NaN)), version).toBeLessThan(1e-9);
+    }
   }, 300_000);
 });
