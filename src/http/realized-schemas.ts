@@ -18,11 +18,17 @@ const Count = (description: string) => Type.Integer({ minimum: 0, description })
 
 export const CalibrationBinSchema = Type.Object(
   {
-    lower: Type.Number({ description: 'The bin holds predicted probabilities in [lower, upper).' }),
-    upper: Type.Number({ description: 'Exclusive, except the last bin, which also holds 1.' }),
-    count: Count('Joined predictions in the bin.'),
-    mean_predicted: NullableNumber('Mean churn probability of the bin; null when empty.'),
-    observed_rate: NullableNumber("Share of the bin's customers who churned; null when empty."),
+    decile: Type.Integer({
+      minimum: 1,
+      maximum: 10,
+      description:
+        'Joined predictions in order of churn probability, cut in ten groups of equal count: 1 is the lowest tenth, 10 the riskiest.',
+    }),
+    lower: NullableNumber('The lowest churn probability in the decile; null when empty.'),
+    upper: NullableNumber('The highest churn probability in the decile; null when empty.'),
+    count: Count('Joined predictions in the decile (n / 10, give or take one).'),
+    mean_predicted: NullableNumber('Mean churn probability of the decile; null when empty.'),
+    observed_rate: NullableNumber("Share of the decile's customers who churned; null when empty."),
   },
   { $id: REALIZED_SCHEMA_IDS.calibrationBin, title: 'CalibrationBin', additionalProperties: false },
 );

@@ -35,7 +35,7 @@ import { realizedSchemas } from './realized-schemas.js';
 import { sharedSchemas } from './schemas.js';
 
 /** Version of the HTTP contract (paths and bodies), shown in the OpenAPI document. */
-export const HTTP_API_VERSION = '1.4.0';
+export const HTTP_API_VERSION = '1.5.0';
 
 /** The slice of the service configuration the side-port reads (the full Config satisfies it). */
 export interface HttpServerConfig {

@@ -1,4 +1,3 @@
-import { scoreBin } from '../rollout/score-histogram.js';
 import type { PredictionOutcome } from '../serde/avro-records.js';
 
 /*
@@ -8,7 +7,8 @@ import type { PredictionOutcome } from '../serde/avro-records.js';
  */
 
 /** Calibration bins: 10 equal bins of the predicted probability, [0, 0.1), ..., [0.9, 1]. */
-export const CALIBRATION_BINS = 10;
+/** calibration groups: deciles of the churn probability */
+export const CALIBRATION_GROUPS = 10;
 
 /** log-loss clips probabilities to [LOG_LOSS_EPSILON, 1 - LOG_LOSS_EPSILON], so a confident miss costs ~34.5, not infinity. */
 export const LOG_LOSS_EPSILON = 1e-15;
@@ -23,13 +23,15 @@ export interface ScoredOutcome {
 }
 
 export interface CalibrationBin {
-  /** the bin holds predicted probabilities in [lower, upper) (the last one also holds 1) */
-  readonly lower: number;
-  readonly upper: number;
+  /** 1 (the tenth of the customers with the lowest churn probabilities) to 10 (the riskiest tenth) */
+  readonly decile: number;
+  /** the lowest and highest churn probability in the decile; null when it is empty */
+  readonly lower: number | null;
+  readonly upper: number | null;
   readonly count: number;
-  /** null when the bin is empty */
+  /** null when the decile is empty */
   readonly mean_predicted: number | null;
-  /** share of the bin's customers who churned; null when the bin is empty */
+  /** share of the decile's customers who churned; null when it is empty */
   readonly observed_rate: number | null;
 }
 
@@ -170,26 +172,37 @@ function riskiest(outcomes: readonly ScoredOutcome[], count: number): ScoredOutc
     .map(({ o }) => o);
 }
 
+/**
+ * Calibration by decile: the outcomes in order of churn probability (equal ones in their order in `outcomes`), cut
+ * into CALIBRATION_GROUPS groups of equal count (group g holds positions floor(g n / 10) to floor((g + 1) n / 10),
+ * so sizes differ by at most one), each with its probability range, mean predicted probability and observed churn
+ * rate. Fewer than ten outcomes leave some groups empty.
+ */
 function calibration(outcomes: readonly ScoredOutcome[]): CalibrationBin[] {
-  const bins = Array.from({ length: CALIBRATION_BINS }, () => ({ count: 0, predicted: 0, churned: 0 }));
-  for (const o of outcomes) {
-    const bin = bins[calibrationBin(o.churnProbability)] as (typeof bins)[number];
-    bin.count++;
-    bin.predicted += o.churnProbability;
-    if (o.churned) bin.churned++;
-  }
-  return bins.map((bin, i) => ({
-    lower: i / CALIBRATION_BINS,
-    upper: (i + 1) / CALIBRATION_BINS,
-    count: bin.count,
-    mean_predicted: bin.count === 0 ? null : bin.predicted / bin.count,
-    observed_rate: bin.count === 0 ? null : bin.churned / bin.count,
-  }));
-}
-
-/** The score histograms' bins (src/rollout/score-histogram.ts): floor(p * 10), the last one also holding 1. */
-export function calibrationBin(probability: number): number {
-  return scoreBin(probability, CALIBRATION_BINS);
+  const sorted = outcomes
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => a.o.churnProbability - b.o.churnProbability || a.i - b.i);
+  const n = sorted.length;
+  return Array.from({ length: CALIBRATION_GROUPS }, (_, g) => {
+    const from = Math.floor((g * n) / CALIBRATION_GROUPS);
+    const to = Math.floor(((g + 1) * n) / CALIBRATION_GROUPS);
+    let predicted = 0;
+    let churned = 0;
+    for (let k = from; k < to; k++) {
+      const { o } = sorted[k] as { o: ScoredOutcome };
+      predicted += o.churnProbability;
+      if (o.churned) churned++;
+    }
+    const count = to - from;
+    return {
+      decile: g + 1,
+      lower: count === 0 ? null : (sorted[from] as { o: ScoredOutcome }).o.churnProbability,
+      upper: count === 0 ? null : (sorted[to - 1] as { o: ScoredOutcome }).o.churnProbability,
+      count,
+      mean_predicted: count === 0 ? null : predicted / count,
+      observed_rate: count === 0 ? null : churned / count,
+    };
+  });
 }
 
 export function versionVariantKey(version: string, variant: string): string {

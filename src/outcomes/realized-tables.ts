@@ -45,16 +45,17 @@ export function realizedTables(report: RealizedReport): string[] {
         ]),
       ),
       '',
-      'calibration (predicted against observed churn, per tenth of the churn probability):',
+      'calibration (predicted against observed churn, per decile of the churn probability):',
       ...textTable(
-        ['version', 'variant', 'bin', '>count', '>mean predicted', '>observed'],
+        ['version', 'variant', '>decile', 'probabilities', '>count', '>mean predicted', '>observed'],
         report.versions.flatMap((v) =>
           v.calibration
             .filter((bin) => bin.count > 0)
             .map((bin) => [
               v.version,
               v.variant,
-              `[${bin.lower.toFixed(1)}, ${bin.upper.toFixed(1)}${bin.upper === 1 ? ']' : ')'}`,
+              String(bin.decile),
+              `${fixed(bin.lower)}-${fixed(bin.upper)}`,
               String(bin.count),
               fixed(bin.mean_predicted),
               percent(bin.observed_rate),

@@ -89,7 +89,7 @@ describe('GET /experiments: realized performance', () => {
       components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
     }>();
     expect(doc.info.version).toBe(HTTP_API_VERSION);
-    expect(HTTP_API_VERSION).toBe('1.4.0');
+    expect(HTTP_API_VERSION).toBe('1.5.0');
     expect(JSON.stringify(doc.components.schemas['Experiments']?.properties?.['realized'])).toContain(
       '#/components/schemas/RealizedPerformance',
     );
@@ -98,6 +98,7 @@ describe('GET /experiments: realized performance', () => {
     );
     expect(Object.keys(doc.components.schemas['CalibrationBin']?.properties ?? {}).sort()).toEqual([
       'count',
+      'decile',
       'lower',
       'mean_predicted',
       'observed_rate',

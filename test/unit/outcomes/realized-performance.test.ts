@@ -38,19 +38,21 @@ describe('realizedFigures', () => {
     expect(figures.recall_riskiest25).toBeCloseTo(1 / 3, 15);
     // correct: 0.9, 0.7, 0.3 (stayed), 0.1: 4 of 6
     expect(figures.mean_correct).toBeCloseTo(4 / 6, 15);
+    // six predictions in ten deciles: positions floor(6g/10) to floor(6(g+1)/10), so four deciles stay empty
     const filled = figures.calibration.filter((bin) => bin.count > 0);
-    expect(filled.map((b) => [b.lower, b.count, b.observed_rate])).toEqual([
-      [0.1, 1, 0],
-      [0.3, 2, 0.5],
-      [0.7, 1, 1],
-      [0.8, 1, 0],
-      [0.9, 1, 1],
+    expect(filled.map((b) => [b.decile, b.lower, b.upper, b.count, b.observed_rate])).toEqual([
+      [2, 0.1, 0.1, 1, 0],
+      [4, 0.3, 0.3, 1, 0],
+      [5, 0.3, 0.3, 1, 1],
+      [7, 0.7, 0.7, 1, 1],
+      [9, 0.8, 0.8, 1, 0],
+      [10, 0.9, 0.9, 1, 1],
     ]);
-    expect(filled[1]?.mean_predicted).toBeCloseTo(0.3, 15);
     expect(figures.calibration).toHaveLength(10);
     expect(figures.calibration[0]).toEqual({
-      lower: 0,
-      upper: 0.1,
+      decile: 1,
+      lower: null,
+      upper: null,
       count: 0,
       mean_predicted: null,
       observed_rate: null,
@@ -81,8 +83,8 @@ describe('realizedFigures', () => {
     expect(figures.log_loss).toBeCloseTo((-Math.log(1 - clippedOne) - Math.log(1 - 1e-15)) / 2, 12);
     expect(figures.log_loss).toBeGreaterThan(17);
     expect(Number.isFinite(figures.log_loss)).toBe(true);
-    // 1 is in the last calibration bin
-    expect(figures.calibration[9]?.count).toBe(1);
+    // 1 is in the riskiest decile
+    expect(figures.calibration[9]).toMatchObject({ count: 1, lower: 1, upper: 1 });
   });
 
   it('selects ceil(n/4) and breaks ties of the riskiest selection by order', () => {
@@ -124,7 +126,20 @@ describe('realizedFigures', () => {
     const atCut = outcomes.filter((o) => o.churnProbability === cut).slice(0, 500 - above.length);
     const caught = [...above, ...atCut].filter((o) => o.churned).length;
     expect(figures.precision_riskiest25).toBeCloseTo(caught / 500, 15);
-    expect(figures.calibration.reduce((n, b) => n + b.count, 0)).toBe(2_000);
+    // deciles: 200 predictions each, in order of probability, each its tenth of the sorted list
+    const sorted = outcomes
+      .map((o, i) => ({ o, i }))
+      .sort((a, b) => a.o.churnProbability - b.o.churnProbability || a.i - b.i);
+    expect(figures.calibration.map((b) => b.count)).toEqual(Array(10).fill(200));
+    figures.calibration.forEach((bin, g) => {
+      const group = sorted.slice(200 * g, 200 * (g + 1)).map(({ o }) => o);
+      expect(bin.decile).toBe(g + 1);
+      expect([bin.lower, bin.upper]).toEqual([group[0]?.churnProbability, group.at(-1)?.churnProbability]);
+      expect(bin.mean_predicted).toBeCloseTo(group.reduce((s, o) => s + o.churnProbability, 0) / 200, 12);
+      expect(bin.observed_rate).toBe(group.filter((o) => o.churned).length / 200);
+    });
+    const rates = figures.calibration.map((b) => b.mean_predicted ?? 0);
+    expect([...rates].sort((a, b) => a - b)).toEqual(rates);
   });
 });
 
