@@ -62,6 +62,18 @@ async function cli(stream: StreamFixture, name: string, args: string[]): Promise
   return output;
 }
 
+/**
+ * The JSON document `rollout show --json` printed (from its `{` line to its `}` line): the command's output as the
+ * test reads it also holds its log lines (LOG_LEVEL=info).
+ */
+function jsonOf(output: string): unknown {
+  const lines = output.split('\n');
+  const start = lines.indexOf('{');
+  const end = lines.indexOf('}', start);
+  if (start === -1 || end === -1) throw new Error(`no JSON document in:\n${output}`);
+  return JSON.parse(lines.slice(start, end + 1).join('\n'));
+}
+
 /** A `run` worker's bandit part, in-process: its rollout follower and its stepper, ticked by the test. */
 interface BanditWorker {
   readonly follower: RolloutFollower;
@@ -189,7 +201,7 @@ describe('bandit rollout on the real stack', () => {
       `rollout revision 2 published to ${names.rollout}: champion 1.0.0 50%, bandit 1.1.0 50%; ` +
         'bandit step 0, reward correct-decision, floor 10%, ceiling 90%',
     );
-    const shown = JSON.parse(await cli(stream, 'show-start', ['rollout', 'show', '--json'])) as {
+    const shown = jsonOf(await cli(stream, 'show-start', ['rollout', 'show', '--json'])) as {
       bandit: { read_to: Record<string, string>; arms: unknown[]; step: number };
     };
     const ends = await admin.fetchTopicOffsets(names.joined);
@@ -296,9 +308,11 @@ describe('bandit rollout on the real stack', () => {
     let shown: { bandit: { step: number; arms: { successes: number; failures: number }[] } | null } = {
       bandit: null,
     };
+    // a label per run: a CLI's log file is per label and appended to, and the test reads it as the output
+    let shows = 0;
     await waitUntil(
       async () => {
-        shown = JSON.parse(await cli(stream, 'show', ['rollout', 'show', '--json'])) as typeof shown;
+        shown = jsonOf(await cli(stream, `show-${(shows += 1)}`, ['rollout', 'show', '--json'])) as typeof shown;
         const counted = (shown.bandit?.arms ?? []).reduce((sum, a) => sum + a.successes + a.failures, 0);
         return counted === churners;
       },
@@ -364,9 +378,11 @@ describe('bandit rollout on the real stack', () => {
       {
         bandit: null,
       };
+    // a label per run: a CLI's log file is per label and appended to, and the test reads it as the output
+    let shows = 0;
     await waitUntil(
       async () => {
-        shown = JSON.parse(await cli(stream, 'show', ['rollout', 'show', '--json'])) as typeof shown;
+        shown = jsonOf(await cli(stream, `show-${(shows += 1)}`, ['rollout', 'show', '--json'])) as typeof shown;
         const counted = (shown.bandit?.arms ?? []).reduce((sum, a) => sum + a.successes + a.failures, 0);
         return counted === CUSTOMERS;
       },
